@@ -2,7 +2,13 @@ module github.com/fjordlabs/fjord
 
 go 1.26.8
 
-require github.com/spf13/cobra v1.10.2
+require (
+	github.com/klauspost/compress v1.20.3
+	github.com/pierrec/lz4/v4 v4.1.33
+	github.com/spf13/cobra v1.10.2
+	github.com/twmb/franz-go v1.22.2
+	github.com/twmb/franz-go/pkg/kmsg v1.15.0
+)
 
 require (
 	github.com/inconshreveable/mousetrap v1.1.0 // indirect
