@@ -235,6 +235,13 @@ func SetLogAppendTime(batch []byte, ts int64) {
 	binary.BigEndian.PutUint32(batch[posCRC:], Checksum(batch))
 }
 
+// SetMaxTimestamp rewrites maxTimestamp (a producer's batch whose header
+// disagrees with its records) and recomputes the CRC.
+func SetMaxTimestamp(batch []byte, ts int64) {
+	binary.BigEndian.PutUint64(batch[posMaxTimestamp:], uint64(ts))
+	binary.BigEndian.PutUint32(batch[posCRC:], Checksum(batch))
+}
+
 // Scanner walks the consecutive batches of a buffer, checking each with
 // Check. The zero value is not usable; use NewScanner.
 type Scanner struct {
