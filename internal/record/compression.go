@@ -202,4 +202,3 @@ func mustZstdEncoder() *zstd.Encoder {
 	}
 	return e
 }
-

@@ -128,7 +128,9 @@ func TestValidationRejectsBadBatchesAndWritesNothing(t *testing.T) {
 		copy(b[17:21], []byte{byte(record.Checksum(b) >> 24), byte(record.Checksum(b) >> 16), byte(record.Checksum(b) >> 8), byte(record.Checksum(b))})
 		return b
 	}
-	put32 := func(b []byte, at int, v uint32) { b[at], b[at+1], b[at+2], b[at+3] = byte(v>>24), byte(v>>16), byte(v>>8), byte(v) }
+	put32 := func(b []byte, at int, v uint32) {
+		b[at], b[at+1], b[at+2], b[at+3] = byte(v>>24), byte(v>>16), byte(v>>8), byte(v)
+	}
 	cases := []struct {
 		name  string
 		batch func() []byte

@@ -234,11 +234,15 @@ func TestRecoveryPointLimitsTheScan(t *testing.T) {
 // after a clean shutdown; lookups must still find every offset.
 func TestDamagedIndexesAreRebuilt(t *testing.T) {
 	damage := map[string]func(path string){
-		"missing":          func(p string) { os.Remove(p) },
-		"torn entry":       func(p string) { fi, _ := os.Stat(p); os.Truncate(p, fi.Size()-3) },
-		"empty":            func(p string) { os.Truncate(p, 0) },
-		"garbage":          func(p string) { fi, _ := os.Stat(p); os.WriteFile(p, make([]byte, fi.Size()), 0o644) },
-		"out of order":     func(p string) { data, _ := os.ReadFile(p); copy(data, data[len(data)/2:]); os.WriteFile(p, data, 0o644) },
+		"missing":    func(p string) { os.Remove(p) },
+		"torn entry": func(p string) { fi, _ := os.Stat(p); os.Truncate(p, fi.Size()-3) },
+		"empty":      func(p string) { os.Truncate(p, 0) },
+		"garbage":    func(p string) { fi, _ := os.Stat(p); os.WriteFile(p, make([]byte, fi.Size()), 0o644) },
+		"out of order": func(p string) {
+			data, _ := os.ReadFile(p)
+			copy(data, data[len(data)/2:])
+			os.WriteFile(p, data, 0o644)
+		},
 		"points past file": func(p string) { data, _ := os.ReadFile(p); data[len(data)-8] = 0x7f; os.WriteFile(p, data, 0o644) },
 	}
 	for name, fn := range damage {
