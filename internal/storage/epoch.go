@@ -3,6 +3,7 @@ package storage
 import (
 	"fmt"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"sync"
 
@@ -69,6 +70,10 @@ func (c *epochCache) assign(epoch int32, offset int64, persist bool) (bool, erro
 	if n := len(c.entries); n > 0 && c.entries[n-1].Epoch >= epoch {
 		return false, nil
 	}
+	var old []EpochEntry
+	if persist {
+		old = slices.Clone(c.entries)
+	}
 	for len(c.entries) > 0 && c.entries[len(c.entries)-1].StartOffset >= offset {
 		c.entries = c.entries[:len(c.entries)-1]
 	}
@@ -76,7 +81,15 @@ func (c *epochCache) assign(epoch int32, offset int64, persist bool) (bool, erro
 	if !persist {
 		return true, nil
 	}
-	return true, c.persistLocked()
+	if err := c.persistLocked(); err != nil {
+		// The append that asked for this entry fails and writes nothing.
+		// Keeping the entry in memory would make the next append in the
+		// same epoch skip the checkpoint, and recovery would then reject
+		// its batches for an epoch the file does not know.
+		c.entries = old
+		return false, err
+	}
+	return true, nil
 }
 
 // epochAt returns the epoch covering offset: the entry with the largest
