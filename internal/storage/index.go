@@ -29,9 +29,10 @@ type index struct {
 	entrySize int
 	buf       atomic.Pointer[[]byte]
 	n         atomic.Int64
-	// persisted is how many entries the file holds; owned by whoever
-	// holds the log's flush lock.
-	persisted int
+	// persisted is how many entries the file holds. Written by whoever
+	// holds the log's flush lock; atomic because the index cache reads it
+	// (through segmentDurable) while sweeping other logs' segments.
+	persisted atomic.Int64
 }
 
 func newIndex(entrySize int, data []byte) *index {
@@ -39,7 +40,7 @@ func newIndex(entrySize int, data []byte) *index {
 	b := data
 	ix.buf.Store(&b)
 	ix.n.Store(int64(len(data) / entrySize))
-	ix.persisted = len(data) / entrySize
+	ix.persisted.Store(int64(len(data) / entrySize))
 	return ix
 }
 
@@ -77,7 +78,7 @@ func (ix *index) truncate(k int) {
 	copy(nb, ix.bytes()[:k*ix.entrySize])
 	ix.buf.Store(&nb)
 	ix.n.Store(int64(k))
-	ix.persisted = min(ix.persisted, k)
+	ix.persisted.Store(min(ix.persisted.Load(), int64(k)))
 }
 
 // Offset index entries.

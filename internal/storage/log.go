@@ -325,7 +325,8 @@ func (l *Log) openActiveClean() error {
 	}
 	s.ixr = ixr
 	l.installScanned(s, off, tim, res, true)
-	off.persisted, tim.persisted = len(offB)/offsetEntrySize, len(timeB)/timeEntrySize
+	off.persisted.Store(int64(len(offB) / offsetEntrySize))
+	tim.persisted.Store(int64(len(timeB) / timeEntrySize))
 	return nil
 }
 
@@ -436,7 +437,7 @@ func (l *Log) firstBatchTimestamp(s *segment) (int64, error) {
 // disk, so the cache may drop them.
 func segmentDurable(s *segment) bool {
 	off, tim := s.offIdx.Load(), s.timeIdx.Load()
-	return off != nil && tim != nil && off.persisted == off.len() && tim.persisted == tim.len() && !s.dirty.Load()
+	return off != nil && tim != nil && off.persisted.Load() == int64(off.len()) && tim.persisted.Load() == int64(tim.len()) && !s.dirty.Load()
 }
 
 // segments returns the published segment list; do not modify it.

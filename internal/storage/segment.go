@@ -356,14 +356,14 @@ func (s *segment) persistIndexes(sync bool) error {
 		}
 		b := p.ix.bytes()
 		n := len(b) / p.ix.entrySize
-		if p.ix.persisted == n && !sync {
+		if p.ix.persisted.Load() == int64(n) && !sync {
 			continue
 		}
 		f, err := s.fs.OpenFile(s.path(p.suffix), os.O_CREATE|os.O_WRONLY, 0o644)
 		if err != nil {
 			return fmt.Errorf("storage: open index: %w", err)
 		}
-		from := p.ix.persisted * p.ix.entrySize
+		from := int(p.ix.persisted.Load()) * p.ix.entrySize
 		if _, err := f.WriteAt(b[from:], int64(from)); err != nil {
 			f.Close()
 			return fmt.Errorf("storage: write index %s: %w", s.path(p.suffix), err)
@@ -382,7 +382,7 @@ func (s *segment) persistIndexes(sync bool) error {
 		if err := f.Close(); err != nil {
 			return err
 		}
-		p.ix.persisted = n
+		p.ix.persisted.Store(int64(n))
 	}
 	return nil
 }
