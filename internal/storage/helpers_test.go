@@ -47,6 +47,9 @@ type harness struct {
 	cfg   Config
 	m     *Manager
 	opts  ManagerOptions
+	// tweakOpts, when set, adjusts the manager options at every open
+	// (index cache budget, recovery threads).
+	tweakOpts func(*ManagerOptions)
 }
 
 func quietLogger(t testing.TB) *slog.Logger {
@@ -88,6 +91,9 @@ func (h *harness) open() {
 		RetentionCheckInterval: time.Hour, // tests drive retention themselves
 		CheckpointInterval:     time.Hour,
 		FlushCheckInterval:     time.Hour,
+	}
+	if h.tweakOpts != nil {
+		h.tweakOpts(&h.opts)
 	}
 	m, err := OpenManager(h.opts)
 	if err != nil {

@@ -384,9 +384,12 @@ func (l *Log) offsetForTimestamp(ts int64) (to TimestampOffset, ok, retry bool, 
 			s.release()
 			return to, false, false, err
 		}
+		// The time entry at or below ts points at the last offset of the
+		// batch where the maximum reached it: earlier batches hold only
+		// smaller timestamps, but earlier records of that batch may match.
 		from := max(s.base+int64(floorTime(tim.bytes(), ts)), start)
 		to, ok, err := l.findRecord(s, from, func(h *record.Header) bool { return h.MaxTimestamp >= ts },
-			func(r *record.Record) bool { return r.Offset >= from && r.Timestamp >= ts })
+			func(r *record.Record) bool { return r.Offset >= start && r.Timestamp >= ts })
 		s.release()
 		if err != nil || ok {
 			return to, ok, false, err
@@ -411,6 +414,10 @@ func (l *Log) MaxTimestampOffset() (TimestampOffset, bool, error) {
 			continue
 		}
 		ts, last, err := l.segmentMaxTimestamp(s)
+		if err == nil && s.base < start && ts >= 0 {
+			// The segment's maximum may belong to a deleted record.
+			ts, last, err = l.maxTimestampFrom(s, start)
+		}
 		if err != nil {
 			return TimestampOffset{}, false, err
 		}
@@ -422,8 +429,62 @@ func (l *Log) MaxTimestampOffset() (TimestampOffset, bool, error) {
 		return TimestampOffset{}, false, nil
 	}
 	defer best.release()
-	return l.findRecord(best, max(bestLast, start), func(h *record.Header) bool { return h.MaxTimestamp == bestTS },
+	// A batch straddling the log start may have a larger maximum from a
+	// record below it, hence >= for batches; records decide.
+	return l.findRecord(best, max(bestLast, start), func(h *record.Header) bool { return h.MaxTimestamp >= bestTS },
 		func(r *record.Record) bool { return r.Offset >= start && r.Timestamp == bestTS })
+}
+
+// maxTimestampFrom is segmentMaxTimestamp counting only records at or after
+// start: the largest timestamp and the last offset of the first batch
+// holding it, or noTimestamp.
+func (l *Log) maxTimestampFrom(s *segment, start int64) (int64, int64, error) {
+	if !s.acquire() {
+		return noTimestamp, -1, nil // deleted under us: nothing of it is served
+	}
+	defer s.release()
+	bestTS, bestLast := int64(noTimestamp), int64(-1)
+	limit := s.size.Load()
+	w := newHeaderWalker(s, limit)
+	defer w.close()
+	var (
+		it  record.Records
+		buf []byte
+	)
+	defer it.Release()
+	for pos := l.lookupPosition(s, start); pos < limit; {
+		h, err := w.header(pos)
+		if err != nil {
+			return 0, 0, err
+		}
+		ts := h.MaxTimestamp
+		if h.LastOffset() < start {
+			ts = noTimestamp
+		} else if h.BaseOffset < start && ts > bestTS {
+			// Straddles the start: only its records from start count.
+			buf = append(buf[:0], make([]byte, h.Size())...)
+			if err := s.readAt(buf, pos); err != nil {
+				return 0, 0, err
+			}
+			if err := it.Reset(buf, l.cfg.Load().DecompressLimit); err != nil {
+				return 0, 0, fmt.Errorf("%w: %v", ErrCorruptLog, err)
+			}
+			ts = noTimestamp
+			for it.Next() {
+				if r := it.Record(); r.Offset >= start {
+					ts = max(ts, r.Timestamp)
+				}
+			}
+			if err := it.Err(); err != nil {
+				return 0, 0, fmt.Errorf("%w: %v", ErrCorruptLog, err)
+			}
+		}
+		if ts > bestTS {
+			bestTS, bestLast = ts, h.LastOffset()
+		}
+		pos += int64(h.Size())
+	}
+	return bestTS, bestLast, nil
 }
 
 // findRecord walks s's batches from the one holding from, and in the first
