@@ -62,8 +62,10 @@ func (ix *index) add(entry []byte) {
 	if int64(cap(b)) < off+int64(ix.entrySize) {
 		nb := make([]byte, max(2*int64(cap(b)), 64*int64(ix.entrySize)))
 		copy(nb, b[:off])
+		// Store &nb, not &b: taking b's address would move b to the
+		// heap on every add, not only when the array grows.
+		ix.buf.Store(&nb)
 		b = nb
-		ix.buf.Store(&b)
 	}
 	copy(b[off:cap(b)], entry)
 	ix.n.Store(n + 1)

@@ -393,6 +393,7 @@ type headerWalker struct {
 	seg      *segment
 	limit    int64 // committed size at the start of the walk
 	buf      []byte
+	pooled   *[]byte // what buf came from, returned to walkBufs by close
 	bufStart int64
 	bufLen   int
 }
@@ -400,13 +401,15 @@ type headerWalker struct {
 var walkBufs = sync.Pool{New: func() any { b := make([]byte, 16<<10); return &b }}
 
 func newHeaderWalker(s *segment, limit int64) *headerWalker {
-	return &headerWalker{seg: s, limit: limit, buf: *walkBufs.Get().(*[]byte), bufStart: -1}
+	p := walkBufs.Get().(*[]byte)
+	return &headerWalker{seg: s, limit: limit, buf: *p, pooled: p, bufStart: -1}
 }
 
+// close returns the buffer to the pool, through the pointer it came in so
+// that putting it back allocates nothing.
 func (w *headerWalker) close() {
-	b := w.buf
-	walkBufs.Put(&b)
-	w.buf = nil
+	walkBufs.Put(w.pooled)
+	w.buf, w.pooled = nil, nil
 }
 
 // errCorruptLog reports committed data that does not parse: damage after
