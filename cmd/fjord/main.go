@@ -3,13 +3,19 @@
 package main
 
 import (
+	"errors"
 	"fmt"
 	"os"
 )
 
+// Exit codes: 0 ok, 1 failure, 2 usage.
 func main() {
 	if err := newRootCommand().Execute(); err != nil {
 		fmt.Fprintln(os.Stderr, "fjord:", err)
+		var ue usageError
+		if errors.As(err, &ue) {
+			os.Exit(2)
+		}
 		os.Exit(1)
 	}
 }

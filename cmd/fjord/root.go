@@ -15,5 +15,8 @@ func newRootCommand() *cobra.Command {
 		SilenceErrors: true,
 		Version:       version,
 	}
+	// Flag parsing errors are usage errors (exit code 2).
+	root.SetFlagErrorFunc(func(c *cobra.Command, err error) error { return usageError{err} })
+	root.AddCommand(newServerCommand())
 	return root
 }

@@ -576,3 +576,12 @@ func newSegmentJitter(cfg *Config) int64 {
 	}
 	return rand.Int64N(min(cfg.SegmentJitterMs, cfg.SegmentMs) + 1)
 }
+
+// EpochAt returns the leader epoch of the record at offset, from the epoch
+// history, or -1 when it is unknown.
+func (l *Log) EpochAt(offset int64) int32 {
+	if e, ok := l.epochs.epochAt(offset); ok {
+		return e
+	}
+	return -1
+}

@@ -10,6 +10,7 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -290,20 +291,31 @@ func (m *Manager) Logs() []*Log {
 // GetOrCreate returns the partition's log, creating it empty in the log
 // directory holding the fewest partitions if it does not exist.
 func (m *Manager) GetOrCreate(tp TopicPartition, cfg Config) (*Log, error) {
+	return m.GetOrCreateIn(tp, cfg, "")
+}
+
+// GetOrCreateIn is GetOrCreate with the directory for a new log chosen by
+// the caller (one of the manager's directories; "" picks as GetOrCreate
+// does). An existing log is returned wherever it is.
+func (m *Manager) GetOrCreateIn(tp TopicPartition, cfg Config, dir string) (*Log, error) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	if l, ok := m.logs[tp]; ok {
 		return l, nil
 	}
-	count := make(map[string]int, len(m.opts.Dirs))
-	for _, d := range m.root {
-		count[d]++
-	}
-	dir := m.opts.Dirs[0]
-	for _, d := range m.opts.Dirs[1:] {
-		if count[d] < count[dir] {
-			dir = d
+	if dir == "" {
+		count := make(map[string]int, len(m.opts.Dirs))
+		for _, d := range m.root {
+			count[d]++
 		}
+		dir = m.opts.Dirs[0]
+		for _, d := range m.opts.Dirs[1:] {
+			if count[d] < count[dir] {
+				dir = d
+			}
+		}
+	} else if !slices.Contains(m.opts.Dirs, dir) {
+		return nil, fmt.Errorf("storage: %s is not a log directory of this manager", dir)
 	}
 	l, err := openLog(m.env, filepath.Join(dir, tp.String()), tp, cfg, openState{recoveryPoint: -1, logStart: -1})
 	if err != nil {
