@@ -224,6 +224,7 @@ func (l *Log) rollLocked(base int64, now int64) (*segment, error) {
 	old.ixr.maybeAddTime(old.base, old.timeIdx.Load())
 	old.maxTS.Store(old.ixr.maxTS)
 	old.maxTSOffset.Store(old.ixr.maxTSOffset)
+	old.pinned.Store(false)
 	l.env.cache.add(old, segmentDurable)
 	l.env.sched.submit(func() {
 		if err := l.flushTo(base); err != nil && !l.closed.Load() {

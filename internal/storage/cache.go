@@ -39,6 +39,9 @@ func indexBytes(s *segment) int64 {
 func (c *indexCache) add(s *segment, durable func(*segment) bool) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
+	if s.pinned.Load() {
+		return // active again after a truncation
+	}
 	n := indexBytes(s)
 	c.ring = append(c.ring, cached{s, n})
 	c.used += n
@@ -52,6 +55,11 @@ func (c *indexCache) add(s *segment, durable func(*segment) bool) {
 			continue
 		}
 		v.loadMu.Lock()
+		if v.pinned.Load() {
+			v.loadMu.Unlock()
+			c.hand++
+			continue
+		}
 		c.used -= c.ring[c.hand].bytes
 		v.offIdx.Store(nil)
 		v.timeIdx.Store(nil)

@@ -7,6 +7,7 @@ import (
 	"regexp"
 	"runtime"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -522,6 +523,108 @@ func TestIndexCacheStaysWithinItsBudget(t *testing.T) {
 	if unloaded == 0 {
 		t.Fatal("every segment's indexes are still loaded: nothing was evicted")
 	}
+}
+
+// TestTruncateIntoAnEvictedSegmentKeepsItsIndexes: a follower truncation
+// into a closed segment makes it active again while reads of another
+// partition keep a tiny index cache evicting; the segment's indexes must
+// stay loaded through the truncation and the appends after it.
+func TestTruncateIntoAnEvictedSegmentKeepsItsIndexes(t *testing.T) {
+	h := newHarness(t, 1, func(h *harness) {
+		h.cfg.SegmentBytes = 3000
+		h.cfg.IndexIntervalBytes = 300
+		h.tweakOpts = func(o *ManagerOptions) { o.IndexCacheBytes = 1 }
+	})
+	other := h.log(TopicPartition{"other", 0})
+	appendBatches(t, other, 100, 2, 200, h.clock.Ms())
+	h.m.env.sched.wait()
+	l := h.log(tp0)
+
+	stop := make(chan struct{})
+	var wg sync.WaitGroup
+	for range 2 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for {
+				for off := int64(0); off < other.LogEndOffset(); off += 7 {
+					select {
+					case <-stop:
+						return
+					default:
+					}
+					if sl, err := other.Read(off, ReadOptions{MaxBytes: 1, MinOneBatch: true}); err == nil {
+						sl.Release()
+					}
+				}
+			}
+		}()
+	}
+	stopped := false
+	stopReaders := func() {
+		if !stopped {
+			stopped = true
+			close(stop)
+			wg.Wait()
+		}
+	}
+	defer stopReaders()
+
+	for i := range 60 {
+		appendBatches(t, l, 20, 2, 200, h.clock.Ms())
+		h.m.env.sched.wait() // rolled segments durable: evictable
+		segs := l.segments()
+		if len(segs) < 3 {
+			t.Fatalf("%d segments", len(segs))
+		}
+		to := segs[1].base + 1
+		if err := l.TruncateTo(to); err != nil {
+			t.Fatalf("round %d: %v", i, err)
+		}
+		active := l.segments()[len(l.segments())-1]
+		if active != segs[1] || active.offIdx.Load() == nil || active.timeIdx.Load() == nil {
+			t.Fatalf("round %d: the reactivated segment lost its indexes", i)
+		}
+		if l.LogEndOffset() != segs[1].base {
+			t.Fatalf("round %d: truncated to %d, want the batch start %d", i, l.LogEndOffset(), segs[1].base)
+		}
+	}
+	stopReaders()
+	appendBatches(t, l, 5, 2, 200, h.clock.Ms())
+	l.SetHighWatermark(l.LogEndOffset())
+	if n := checkValues(t, l, 200); n != l.LogEndOffset() {
+		t.Fatalf("%d records", n)
+	}
+}
+
+// TestTruncateIntoASegmentWithDamagedIndexes: the indexes are rebuilt
+// from the log on the way, which takes the flush lock; TruncateTo must not
+// already hold it.
+func TestTruncateIntoASegmentWithDamagedIndexes(t *testing.T) {
+	h := newHarness(t, 1, func(h *harness) { h.cfg.SegmentBytes = 3000; h.cfg.IndexIntervalBytes = 300 })
+	l := h.log(tp0)
+	appendBatches(t, l, 30, 2, 200, h.clock.Ms())
+	h.reopen() // closed segments' indexes are loaded on demand
+	l = h.log(tp0)
+	s := l.segments()[1]
+	if err := os.Remove(s.path(indexSuffix)); err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() { done <- l.TruncateTo(s.base + 1) }()
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Fatal(err)
+		}
+	case <-time.After(time.Minute):
+		panic("TruncateTo deadlocked rebuilding the indexes of the segment it truncates")
+	}
+	if l.LogEndOffset() != s.base || l.NumSegments() != 2 {
+		t.Fatalf("end %d, %d segments", l.LogEndOffset(), l.NumSegments())
+	}
+	appendBatches(t, l, 3, 2, 200, h.clock.Ms())
+	checkValues(t, l, 200)
 }
 
 func readBatchHeader(t *testing.T, buf []byte) record.Header {

@@ -158,15 +158,31 @@ func (l *Log) TruncateTo(offset int64) error {
 	if offset < l.logStart.Load() {
 		return l.truncateFullyAndStartAtLocked(offset)
 	}
-	l.flushMu.Lock()
-	defer l.flushMu.Unlock()
-
 	segs := l.segments()
 	i := l.segmentIndexFor(offset)
 	s := segs[i]
-	if _, _, err := l.indexes(s); err != nil {
+	reactivated := i < len(segs)-1
+	if reactivated {
+		// s becomes the active segment: the index cache must not unload
+		// its indexes from here on, while they are truncated and then
+		// appended to.
+		s.loadMu.Lock()
+		s.pinned.Store(true)
+		s.loadMu.Unlock()
+	}
+	abandon := func(err error) error {
+		if reactivated {
+			s.pinned.Store(false)
+		}
 		return err
 	}
+	// Before the flush lock: rebuilding damaged index files takes it.
+	if _, _, err := l.indexes(s); err != nil {
+		return abandon(err)
+	}
+	l.flushMu.Lock()
+	defer l.flushMu.Unlock()
+
 	// Find the first batch reaching offset.
 	limit := s.size.Load()
 	pos := l.lookupPosition(s, offset)
@@ -176,7 +192,7 @@ func (l *Log) TruncateTo(offset int64) error {
 		h, err := w.header(pos)
 		if err != nil {
 			w.close()
-			return err
+			return abandon(err)
 		}
 		if h.LastOffset() >= offset {
 			newEnd = h.BaseOffset
@@ -186,13 +202,13 @@ func (l *Log) TruncateTo(offset int64) error {
 	}
 	w.close()
 
-	if i < len(segs)-1 {
+	if reactivated {
 		for _, later := range segs[i+1:] {
 			l.retireLocked(later)
 		}
 		kept := append([]*segment(nil), segs[:i+1]...)
 		l.segs.Store(&kept)
-		l.env.cache.remove(s) // active again: never evicted
+		l.env.cache.remove(s) // pinned: not added back
 	}
 	if err := s.file.Truncate(pos); err != nil {
 		l.fail(fmt.Errorf("truncating %s: %w", s.path(logSuffix), err))

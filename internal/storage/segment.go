@@ -55,6 +55,12 @@ type segment struct {
 	timeIdx  atomic.Pointer[index]
 	loadMu   sync.Mutex
 	recently atomic.Bool // CLOCK reference bit for the index cache
+	// pinned keeps the indexes loaded: TruncateTo sets it (under loadMu)
+	// on a closed segment, which may be in the index cache, that it is
+	// making active again, and a roll clears it. The cache neither adds
+	// nor evicts a pinned segment. Segments that start out active never
+	// enter the cache, so they need no pin.
+	pinned atomic.Bool
 
 	// maxTS is the largest batch max timestamp in the segment (noTimestamp
 	// when none, unknownTimestamp until read), maxTSOffset the last offset
