@@ -143,7 +143,11 @@ func (h *Handlers) fetch(ctx context.Context, req *server.Request) (kmsg.Respons
 		cur.Partitions = append(cur.Partitions, fp.out)
 	}
 	if sess != nil {
-		sess.nextEpoch++
+		// A new session starts at epoch 1; each incremental fetch moves
+		// it on by one.
+		if !full {
+			sess.nextEpoch++
+		}
 		sess.rotate(gotData)
 	}
 	return resp, nil
