@@ -302,6 +302,7 @@ func runProduce(ctx context.Context, g *Globals, o produceOptions) error {
 		defer mu.Unlock()
 		return firstErr != nil
 	}
+	noAcks := o.acks == "0" || strings.EqualFold(o.acks, "none")
 	interrupted := false
 read:
 	for !hasFailed() {
@@ -322,16 +323,20 @@ read:
 			failed(err, line)
 			break
 		}
-		p.add(rec)
 		n := line
 		cl.Produce(context.Background(), rec, func(r *kgo.Record, err error) {
 			if err != nil {
 				failed(err, n)
 				return
 			}
+			p.add(r)
 			mu.Lock()
 			defer mu.Unlock()
-			acks.done(n, produced{Line: n, Topic: r.Topic, Partition: r.Partition, Offset: r.Offset})
+			off := r.Offset
+			if noAcks {
+				off = -1 // acks=0: no response, so no offset
+			}
+			acks.done(n, produced{Line: n, Topic: r.Topic, Partition: r.Partition, Offset: off})
 		})
 	}
 	stop()
@@ -342,10 +347,10 @@ read:
 	if !interrupted && !hasFailed() {
 		rerr = <-readErr // the reader has closed lines: it is done
 	}
-	p.finish()
 	mu.Lock()
 	err = firstErr
 	mu.Unlock()
+	p.finish(err == nil && flushErr == nil && rerr == nil)
 	switch {
 	case err != nil:
 		return g.kafkaError(fmt.Sprintf("produce line %d to %s", errLine, o.topic), err, "")
@@ -357,7 +362,7 @@ read:
 	return nil
 }
 
-// progress counts what was produced, prints -v's per-record lines, a
+// progress counts what was acknowledged, prints -v's per-record lines, a
 // progress line on a terminal and the final summary.
 type progress struct {
 	g        *Globals
@@ -423,7 +428,7 @@ func (p *progress) printRecord(r produced) {
 		return
 	}
 	if r.Offset < 0 {
-		fmt.Fprintf(p.out, "line %d: partition %d (offset unknown with acks=0)\n", r.Line, r.Partition)
+		fmt.Fprintf(p.out, "line %d: partition %d (acks=0: no offset)\n", r.Line, r.Partition)
 		return
 	}
 	fmt.Fprintf(p.out, "line %d: partition %d, offset %d\n", r.Line, r.Partition, r.Offset)
@@ -438,9 +443,9 @@ func (p *progress) stop() {
 	<-p.done
 }
 
-// finish prints the summary: with -v, or after a run long enough to want
-// one, unless -q.
-func (p *progress) finish() {
+// finish prints the summary: with -v, or after a successful run long
+// enough to want one, unless -q.
+func (p *progress) finish(succeeded bool) {
 	p.stop()
 	p.mu.Lock()
 	p.out.Flush()
@@ -449,7 +454,7 @@ func (p *progress) finish() {
 	if p.terminal {
 		fmt.Fprint(p.g.stderr, "\r\033[K")
 	}
-	if p.o.quiet || (!p.o.verbose && now.Sub(p.start) < time.Second) {
+	if p.o.quiet || (!p.o.verbose && (!succeeded || now.Sub(p.start) < time.Second)) {
 		return
 	}
 	fmt.Fprintln(p.g.stderr, p.summary("Produced", now))
