@@ -3,6 +3,7 @@ package cli
 import (
 	"context"
 	"fmt"
+	"slices"
 	"sort"
 	"strings"
 
@@ -78,29 +79,29 @@ func runConfigGet(ctx context.Context, g *Globals, o configGetOptions) error {
 	if rc.Err != nil {
 		return g.kafkaError(what, rc.Err, rc.ErrMessage)
 	}
-	want := map[string]bool{}
+	missing := map[string]bool{}
 	for _, k := range o.keys {
-		want[k] = true
+		missing[k] = true
 	}
 	out := []configEntry{}
 	for _, c := range rc.Configs {
-		if len(want) > 0 && !want[c.Key] {
+		if len(o.keys) > 0 && !slices.Contains(o.keys, c.Key) {
 			continue
 		}
-		delete(want, c.Key)
+		delete(missing, c.Key)
 		if o.setOnly && !setOnResource(o.target, c.Source) {
 			continue
 		}
 		out = append(out, configEntry{Key: c.Key, Value: c.Value, Source: c.Source.String(), Sensitive: c.Sensitive})
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].Key < out[j].Key })
-	if len(want) > 0 {
-		var missing []string
-		for k := range want {
-			missing = append(missing, k)
+	if len(missing) > 0 {
+		var names []string
+		for k := range missing {
+			names = append(names, k)
 		}
-		sort.Strings(missing)
-		return fmt.Errorf("%s: no config named %s", what, strings.Join(missing, ", "))
+		sort.Strings(names)
+		return fmt.Errorf("%s: no config named %s", what, strings.Join(names, ", "))
 	}
 	if g.json() {
 		return writeJSON(g.stdout, out)
