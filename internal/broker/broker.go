@@ -19,6 +19,7 @@ import (
 
 	"github.com/fjordlabs/fjord/internal/config"
 	"github.com/fjordlabs/fjord/internal/controller"
+	"github.com/fjordlabs/fjord/internal/group"
 	"github.com/fjordlabs/fjord/internal/handler"
 	"github.com/fjordlabs/fjord/internal/metadata"
 	"github.com/fjordlabs/fjord/internal/replica"
@@ -47,6 +48,7 @@ type Broker struct {
 	meta     *metadata.Local
 	ctrl     *controller.Controller
 	replicas *replica.Manager
+	groups   *group.Coordinator
 	handlers *handler.Handlers
 	srv      *server.Server
 }
@@ -117,6 +119,12 @@ func Start(opts Options) (b *Broker, err error) {
 	if err := b.meta.Subscribe(b.replicas.OnMetadata); err != nil {
 		return nil, err
 	}
+	// The group coordinator follows the partitions of __consumer_offsets,
+	// which the replica manager has opened by then.
+	b.groups = group.New(group.Options{NodeID: nodeID, Replicas: b.replicas, Config: b.Config, Logger: log})
+	if err := b.meta.Subscribe(b.groups.OnMetadata); err != nil {
+		return nil, err
+	}
 
 	listeners := cfg.Listeners()
 	lcs := make([]server.ListenerConfig, len(listeners))
@@ -147,6 +155,7 @@ func Start(opts Options) (b *Broker, err error) {
 		Controller: b.ctrl,
 		Replicas:   b.replicas,
 		Logs:       b.logs,
+		Groups:     b.groups,
 	})
 	if err := b.srv.Start(b.handlers); err != nil {
 		return nil, err
@@ -181,6 +190,7 @@ func (b *Broker) Shutdown(ctx context.Context) error {
 	if errors.Is(err, server.ErrServerClosed) {
 		err = nil
 	}
+	b.groups.Close()
 	if cerr := b.logs.Close(); err == nil {
 		err = cerr
 	}
@@ -193,6 +203,9 @@ func (b *Broker) Shutdown(ctx context.Context) error {
 func (b *Broker) abort() {
 	if b.srv != nil {
 		b.srv.Close()
+	}
+	if b.groups != nil {
+		b.groups.Close()
 	}
 	if b.logs != nil {
 		b.logs.Close()

@@ -21,6 +21,7 @@ import (
 
 	"github.com/fjordlabs/fjord/internal/config"
 	"github.com/fjordlabs/fjord/internal/controller"
+	"github.com/fjordlabs/fjord/internal/group"
 	"github.com/fjordlabs/fjord/internal/metadata"
 	"github.com/fjordlabs/fjord/internal/replica"
 	"github.com/fjordlabs/fjord/internal/server"
@@ -39,6 +40,8 @@ type Deps struct {
 	Controller *controller.Controller
 	Replicas   *replica.Manager
 	Logs       *storage.Manager
+	// Groups is the group coordinator.
+	Groups *group.Coordinator
 }
 
 // Handlers dispatches requests to the registered APIs. It implements
