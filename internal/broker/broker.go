@@ -64,9 +64,12 @@ func Start(opts Options) (b *Broker, err error) {
 	cfg := opts.Config
 	b = &Broker{opts: opts, static: cfg}
 	b.cfg.Store(cfg)
+	// The error returns set the named result b to nil; abort what was
+	// started through its own reference.
+	started := b
 	defer func() {
 		if err != nil {
-			b.abort()
+			started.abort()
 		}
 	}()
 	log := opts.Logger
