@@ -35,7 +35,17 @@ var (
 	ErrInvalidRequest           = errors.New("invalid request")
 	ErrUnknownResource          = errors.New("unknown resource")
 	ErrNotController            = errors.New("not the controller")
+	ErrPolicyViolation          = errors.New("policy violation")
 )
+
+// MaxRecordsPerOp bounds the records one client operation may produce, as
+// Kafka's controller does (MAX_RECORDS_PER_USER_OP): a larger request fails
+// as a whole with POLICY_VIOLATION instead of flooding the metadata log.
+const MaxRecordsPerOp = 10000
+
+func errTooLarge() error {
+	return errorf(ErrPolicyViolation, "Unable to perform excessively large batch operation.")
+}
 
 // MetadataLog is what the controller commits to.
 type MetadataLog interface {

@@ -6,8 +6,12 @@ package handler
 // assignments and configs are checked by the controller as Kafka does;
 // validate_only checks without creating. v5+ returns the partitions,
 // replication factor and resulting configs; v7 the topic ID. A topic named
-// twice in one request fails with INVALID_REQUEST. The timeout is not
-// needed: the topic exists on this node when the response is sent.
+// twice in one request is answered once, INVALID_REQUEST "Duplicate topic
+// name.", and not created; __cluster_metadata cannot be created. Manual
+// assignments are checked by the controller with Kafka's messages. A
+// request needing more than 10,000 metadata records fails as a whole with
+// POLICY_VIOLATION, as in Kafka. The timeout is not needed: the topic
+// exists on this node when the response is sent. No create-topic policy.
 
 import (
 	"context"
@@ -34,33 +38,27 @@ func (h *Handlers) createTopics(_ context.Context, req *server.Request) (kmsg.Re
 		idx  []int // response index of each request
 	)
 	for _, t := range r.Topics {
+		switch n := count[t.Topic]; {
+		case n == 0:
+			continue // a duplicate, already answered
+		case n > 1:
+			// Kafka answers a duplicated name once, without creating it.
+			count[t.Topic] = 0
+			rt := kmsg.NewCreateTopicsResponseTopic()
+			rt.Topic = t.Topic
+			rt.ErrorCode = kerr.InvalidRequest.Code
+			msg := "Duplicate topic name."
+			rt.ErrorMessage = &msg
+			resp.Topics = append(resp.Topics, rt)
+			continue
+		}
 		rt := kmsg.NewCreateTopicsResponseTopic()
 		rt.Topic = t.Topic
 		resp.Topics = append(resp.Topics, rt)
-		if count[t.Topic] > 1 {
-			resp.Topics[len(resp.Topics)-1].ErrorCode = kerr.InvalidRequest.Code
-			msg := "Create topics request contains multiple entries for topic " + t.Topic
-			resp.Topics[len(resp.Topics)-1].ErrorMessage = &msg
-			continue
-		}
 		ct := controller.CreateTopic{Name: t.Topic, NumPartitions: t.NumPartitions, ReplicationFactor: t.ReplicationFactor,
 			Configs: map[string]*string{}}
-		if len(t.ReplicaAssignment) > 0 {
-			ct.Assignment = make([][]int32, len(t.ReplicaAssignment))
-			ok := true
-			for _, a := range t.ReplicaAssignment {
-				if a.Partition < 0 || int(a.Partition) >= len(ct.Assignment) || ct.Assignment[a.Partition] != nil {
-					ok = false
-					break
-				}
-				ct.Assignment[a.Partition] = a.Replicas
-			}
-			if !ok {
-				resp.Topics[len(resp.Topics)-1].ErrorCode = kerr.InvalidReplicaAssignment.Code
-				msg := "Partitions in the replica assignment must be numbered 0 to N-1, each once"
-				resp.Topics[len(resp.Topics)-1].ErrorMessage = &msg
-				continue
-			}
+		for _, a := range t.ReplicaAssignment {
+			ct.Assignment = append(ct.Assignment, controller.ReplicaAssignment{Partition: a.Partition, Replicas: a.Replicas})
 		}
 		for _, c := range t.Configs {
 			ct.Configs[c.Name] = c.Value

@@ -38,6 +38,7 @@ var errorCodes = []struct {
 	{replica.ErrNotEnoughReplicas, kerr.NotEnoughReplicas},
 	{replica.ErrFencedEpoch, kerr.FencedLeaderEpoch},
 	{replica.ErrUnknownEpoch, kerr.UnknownLeaderEpoch},
+	{replica.ErrPolicyViolation, kerr.PolicyViolation},
 
 	{storage.ErrOffsetOutOfRange, kerr.OffsetOutOfRange},
 	{storage.ErrCorruptMessage, kerr.CorruptMessage},
@@ -60,17 +61,22 @@ var errorCodes = []struct {
 	{controller.ErrTopicDeletionDisabled, kerr.TopicDeletionDisabled},
 	{controller.ErrInvalidRequest, kerr.InvalidRequest},
 	{controller.ErrNotController, kerr.NotController},
+	{controller.ErrPolicyViolation, kerr.PolicyViolation},
 }
 
 // errorMessage is the text for a response's ErrorMessage field: the
 // error's own message for errors we understand, nil otherwise (Kafka sends
-// null rather than leak internals).
+// null rather than leak internals). A controller error with an empty
+// message is one Kafka answers with a null message.
 func errorMessage(err error) *string {
 	if err == nil || errorCode(err) == kerr.UnknownServerError.Code {
 		return nil
 	}
 	var ce *controller.Error
 	if errors.As(err, &ce) {
+		if ce.Message == "" {
+			return nil
+		}
 		return &ce.Message
 	}
 	s := err.Error()
