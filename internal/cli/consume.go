@@ -8,6 +8,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -203,6 +204,9 @@ func runConsume(ctx context.Context, g *Globals, o consumeOptions) error {
 		return err
 	}
 	opts := []kgo.Opt{kgo.FetchMaxWait(time.Second)}
+	// The idle clock starts again when the group assigns partitions:
+	// joining a group can take longer than the idle timeout.
+	var assignedAt atomic.Int64
 	remaining := map[string]map[int32]int64{} // --exit-at-end: partition -> last offset to read
 	if o.group == "" {
 		kind, n, _ := parseStartOffset(o.offset)
@@ -239,7 +243,10 @@ func runConsume(ctx context.Context, g *Globals, o consumeOptions) error {
 			reset = kgo.NewOffset().AtStart()
 		}
 		opts = append(opts, kgo.ConsumerGroup(o.group), kgo.ConsumeTopics(o.topics...),
-			kgo.ConsumeResetOffset(reset), kgo.AutoCommitMarks())
+			kgo.ConsumeResetOffset(reset), kgo.AutoCommitMarks(),
+			kgo.OnPartitionsAssigned(func(context.Context, *kgo.Client, map[string][]int32) {
+				assignedAt.Store(time.Now().UnixNano())
+			}))
 	}
 	if o.exitAtEnd && len(remaining) == 0 {
 		return nil
@@ -271,6 +278,15 @@ poll:
 		fetches := cl.PollRecords(pctx, limit)
 		idle := pctx.Err() != nil && ctx.Err() == nil
 		cancel()
+		if idle && o.group != "" {
+			switch at := assignedAt.Load(); {
+			case at == 0: // not in the group yet: wait another period
+				lastSeen, idle = time.Now(), false
+			case time.Unix(0, at).After(lastSeen):
+				lastSeen = time.Unix(0, at)
+				idle = time.Since(lastSeen) >= o.idleTimeout
+			}
+		}
 		for _, fe := range fetches.Errors() {
 			if errors.Is(fe.Err, context.Canceled) || errors.Is(fe.Err, context.DeadlineExceeded) || errors.Is(fe.Err, kgo.ErrClientClosed) {
 				continue

@@ -220,3 +220,78 @@ func TestConsumeFollowsNewRecordsAndExitsCleanlyOnSIGINT(t *testing.T) {
 		t.Errorf("stderr: %q", stderr.String())
 	}
 }
+
+func TestConsumeGroupCommitsWhatItPrintedAndResumes(t *testing.T) {
+	t.Parallel()
+	b := startGroupBroker(t)
+	fillDemo(t, b)
+	r := ok(t, b, "", "consume", "demo", "--group", "app", "--from-beginning", "-n", "3", "-f", `%p %o\n`)
+	first := lines(r.stdout)
+	if len(first) != 3 {
+		t.Fatalf("-n 3 printed %d records:\n%s", len(first), r.stdout)
+	}
+	// The committed offset of each partition is one past the last record
+	// printed from it.
+	want := map[int32]int64{}
+	for _, l := range first {
+		var p int32
+		var o int64
+		fmt.Sscanf(l, "%d %d", &p, &o)
+		want[p] = o + 1
+	}
+	if got := committed(t, b, "app")["demo"]; fmt.Sprint(got) != fmt.Sprint(want) {
+		t.Errorf("committed %v, want %v", got, want)
+	}
+	// --from-beginning only matters for partitions without a committed
+	// offset; the others resume where the group left them.
+	r = ok(t, b, "", "consume", "demo", "--group", "app", "--from-beginning", "-n", "5", "-f", `%p %o\n`)
+	all := append(first, lines(r.stdout)...)
+	seen := map[string]bool{}
+	for _, l := range all {
+		if seen[l] {
+			t.Errorf("record %s printed twice", l)
+		}
+		seen[l] = true
+	}
+	if len(seen) != 8 {
+		t.Errorf("the two runs printed %d distinct records, want 8: %v", len(seen), all)
+	}
+	if got := committed(t, b, "app")["demo"]; got[0] != 5 || got[1] != 3 {
+		t.Errorf("committed %v after reading everything", got)
+	}
+}
+
+func TestConsumeGroupCommitsAndLeavesOnSIGINT(t *testing.T) {
+	t.Parallel()
+	b := startGroupBroker(t)
+	fillDemo(t, b)
+	cmd := fjordCmd(t, b, "consume", "demo", "--group", "app", "--from-beginning", "-f", `%p %o\n`)
+	stdout, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var stderr strings.Builder
+	cmd.Stderr = &stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	sc := bufio.NewScanner(stdout)
+	for i := range 8 {
+		if !sc.Scan() {
+			cmd.Process.Kill()
+			cmd.Wait()
+			t.Fatalf("consumer ended after %d lines: %v\n%s", i, sc.Err(), stderr.String())
+		}
+	}
+	if err := cmd.Process.Signal(syscall.SIGINT); err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Wait(); err != nil {
+		t.Fatalf("after SIGINT: %v\n%s", err, stderr.String())
+	}
+	if got := committed(t, b, "app")["demo"]; got[0] != 5 || got[1] != 3 {
+		t.Errorf("committed %v, want every printed record", got)
+	}
+	// It left the group: the group can be reset right away.
+	ok(t, b, "", "group", "reset", "app", "--all-topics", "--to-earliest")
+}

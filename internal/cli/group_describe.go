@@ -69,7 +69,7 @@ type groupPartition struct {
 	CommittedOffset int64  `json:"committed_offset"` // -1: none
 	LogStartOffset  int64  `json:"log_start_offset"`
 	LogEndOffset    int64  `json:"log_end_offset"`
-	Lag             int64  `json:"lag"`
+	Lag             int64  `json:"lag"` // -1: no committed offset
 	MemberID        string `json:"member_id,omitempty"`
 	ClientID        string `json:"client_id,omitempty"`
 	Host            string `json:"host,omitempty"`
@@ -148,6 +148,14 @@ func toDescribedGroup(l kadm.DescribedGroupLag) describedGroup {
 		d.Members = append(d.Members, gm)
 	}
 	for _, ml := range l.Lag.Sorted() {
+		if ml.Commit.At < 0 && ml.Member == nil {
+			continue // neither committed nor assigned: not the group's
+		}
+		if ml.Commit.At < 0 {
+			// As kafka-consumer-groups.sh: where the member will start
+			// is unknown, so is the lag.
+			ml.Lag = -1
+		}
 		gp := groupPartition{Topic: ml.Topic, Partition: ml.Partition, CommittedOffset: ml.Commit.At,
 			LogStartOffset: ml.Start.Offset, LogEndOffset: ml.End.Offset, Lag: ml.Lag}
 		if ml.Start.Err != nil {
