@@ -66,7 +66,8 @@ print.headers, print.value, key.separator, line.separator, null.literal.`,
   fjord consume demo --partition 0 --offset -10 --max-messages 10
   fjord consume orders payments --group billing
   fjord consume demo --from-beginning -o json | jq .value
-  kafka-style: fjord consume --topic demo --from-beginning --property print.key=true --property key.separator=:`,
+  # kafka-console-consumer.sh style
+  fjord consume --topic demo --from-beginning --property print.key=true --property key.separator=:`,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			o.topics = topicArgs(args, topicFlag)
 			if len(o.topics) == 0 {
@@ -83,6 +84,7 @@ print.headers, print.value, key.separator, line.separator, null.literal.`,
 	f.BoolVar(&o.fromBeginning, "from-beginning", false, "start at the oldest record (with --group: where the group has no offset)")
 	f.StringVar(&o.offset, "offset", "", "start at: earliest, latest, an offset N, or -N for N records before the end")
 	f.Int32SliceVarP(&o.partitions, "partition", "p", nil, "read only these partitions (repeatable, or 0,2,5)")
+	f.Lookup("partition").DefValue = "" // not "[]" in the help
 	f.StringVarP(&o.group, "group", "g", "", "consume as a member of this group and commit offsets")
 	f.Int64VarP(&o.maxMessages, "max-messages", "n", 0, "exit after this many records")
 	f.StringVarP(&o.format, "format", "f", "", `output format, e.g. '%k:%s\n' (default: the value and a newline)`)

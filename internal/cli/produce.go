@@ -68,13 +68,11 @@ kafka-console-producer's flags work too: --topic, --property parse.key=true,
 --producer-property acks=all|compression.type=..|linger.ms=..|batch.size=..,
 --request-required-acks, --compression-codec, --linger-ms, --batch-size.`,
 		Example: `  echo 'hello' | fjord produce demo
-  fjord produce demo --key-separator : <<'EOF'
-  user-1:logged in
-  user-2:logged out
-  EOF
+  printf 'user-1:logged in\nuser-2:logged out\n' | fjord produce demo --key-separator :
   fjord produce demo -f events.txt --compression zstd --acks 1 -v
   fjord produce demo -H source=import -H version=2 --partition 0 < lines.txt
-  kafka-style: fjord produce --topic demo --property parse.key=true --property key.separator=:`,
+  # kafka-console-producer.sh style
+  fjord produce --topic demo --property parse.key=true --property key.separator=:`,
 		Args: rangeArgs(0, 1, "one topic"),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if len(args) == 1 && topicFlag != "" && args[0] != topicFlag {
@@ -99,7 +97,8 @@ kafka-console-producer's flags work too: --topic, --property parse.key=true,
 	f.StringVarP(&o.keySeparator, "key-separator", "K", "", "split each line into key and value at the first SEP")
 	f.StringVarP(&o.key, "key", "k", "", "key of every record")
 	f.StringArrayVarP(&o.headers, "header", "H", nil, "header key=value on every record (repeatable)")
-	f.Int32VarP(&o.partition, "partition", "p", -1, "write every record to this partition")
+	f.Int32VarP(&o.partition, "partition", "p", -1, "write every record to this partition (default: chosen by key)")
+	f.Lookup("partition").DefValue = ""
 	f.StringVarP(&o.acks, "acks", "a", "all", "acknowledgements to wait for: all, 1 or 0")
 	f.StringVarP(&o.compression, "compression", "z", "none", "batch compression: none, gzip, snappy, lz4 or zstd")
 	f.DurationVar(&o.linger, "linger", 0, "wait this long for more records before sending a batch")

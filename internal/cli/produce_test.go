@@ -1,10 +1,12 @@
 package cli
 
 import (
+	"bufio"
 	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
 
 	"github.com/twmb/franz-go/pkg/kgo"
@@ -161,3 +163,51 @@ func TestProduceFailuresNameTheLineAndKafkaError(t *testing.T) {
 }
 
 func ptr(s string) *string { return &s }
+
+// TestProduceInterruptedSendsWhatItRead types lines into a running
+// producer, interrupts it and checks that every line typed was written.
+func TestProduceInterruptedSendsWhatItRead(t *testing.T) {
+	t.Parallel()
+	b := fjordtest.Start(t)
+	createTopic(t, b, "demo", 1, nil)
+	cmd := fjordCmd(t, b, "produce", "demo", "-v")
+	stdin, err := cmd.StdinPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	stdout, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var stderr strings.Builder
+	cmd.Stderr = &stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer stdin.Close()
+	sc := bufio.NewScanner(stdout)
+	for i := range 3 {
+		fmt.Fprintf(stdin, "typed %d\n", i)
+		// -v prints the offset once the broker has the record.
+		if !sc.Scan() {
+			cmd.Process.Kill()
+			cmd.Wait()
+			t.Fatalf("producer ended after %d lines: %s", i, stderr.String())
+		}
+		if want := fmt.Sprintf("line %d: partition 0, offset %d", i+1, i); sc.Text() != want {
+			t.Errorf("got %q, want %q", sc.Text(), want)
+		}
+	}
+	if err := cmd.Process.Signal(syscall.SIGINT); err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Wait(); err != nil {
+		t.Fatalf("after SIGINT: %v\n%s", err, stderr.String())
+	}
+	if !strings.HasPrefix(stderr.String(), "Produced 3 records") {
+		t.Errorf("stderr: %q", stderr.String())
+	}
+	if recs := readRecords(t, b, "demo", 3); string(recs[2].Value) != "typed 2" {
+		t.Errorf("last record: %q", recs[2].Value)
+	}
+}
