@@ -73,7 +73,7 @@ func StartProcess(t testing.TB, dir string, overrides ...string) *Process {
 	t.Cleanup(func() {
 		if p.cmd != nil {
 			p.cmd.Process.Kill()
-			p.cmd.Wait()
+			<-p.waitCh // the goroutine started with the process owns Wait
 		}
 	})
 	return p
