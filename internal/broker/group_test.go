@@ -17,6 +17,7 @@ import (
 	"github.com/twmb/franz-go/pkg/kmsg"
 
 	"github.com/fjordlabs/fjord/internal/fjordtest"
+	"github.com/fjordlabs/fjord/internal/group"
 )
 
 // Helpers for the consumer group tests, prefixed "group" so that they
@@ -661,4 +662,79 @@ func groupCommitError(resp *kmsg.OffsetCommitResponse) error {
 		}
 	}
 	return nil
+}
+
+func TestGroupOffsetsTopicDecodesWithKafkaSchemas(t *testing.T) {
+	b := fjordtest.Start(t, groupOverrides...)
+	const topic = "decoded"
+	groupCreateTopic(t, b, topic, 2)
+	groupProduce(t, b.Addr(), topic, 2, 5)
+	c := b.Client(groupConsumerOpts("dec", topic, kgo.DisableAutoCommit())...)
+	groupConsumeUntil(t, c, 10)
+	if err := c.CommitUncommittedOffsets(fjordtest.Context(t)); err != nil {
+		t.Fatal(err)
+	}
+	c.Close()
+
+	// A tool reading __consumer_offsets sees Kafka's records.
+	r := b.Client(kgo.ConsumeTopics("__consumer_offsets"), kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()))
+	ctx := fjordtest.Context(t)
+	offsets := map[int32]int64{}
+	var sawMembers, sawEmpty bool
+	for !(len(offsets) == 2 && sawMembers && sawEmpty) {
+		fs := r.PollFetches(ctx)
+		if ctx.Err() != nil {
+			t.Fatalf("read offsets %v, members %v, empty %v", offsets, sawMembers, sawEmpty)
+		}
+		fs.EachRecord(func(rec *kgo.Record) {
+			if rec.Partition != group.PartitionFor("dec", 50) {
+				t.Fatalf("a record in partition %d, not the group's %d", rec.Partition, group.PartitionFor("dec", 50))
+			}
+			switch version := int16(rec.Key[0])<<8 | int16(rec.Key[1]); version {
+			case 1:
+				var k kmsg.OffsetCommitKey
+				if err := k.ReadFrom(rec.Key); err != nil {
+					t.Fatal(err)
+				}
+				var v kmsg.OffsetCommitValue
+				if err := v.ReadFrom(rec.Value); err != nil {
+					t.Fatal(err)
+				}
+				if k.Group == "dec" && k.Topic == topic && v.Version == 3 {
+					offsets[k.Partition] = v.Offset
+				}
+			case 2:
+				var k kmsg.GroupMetadataKey
+				if err := k.ReadFrom(rec.Key); err != nil {
+					t.Fatal(err)
+				}
+				if rec.Value == nil || k.Group != "dec" {
+					return
+				}
+				var v kmsg.GroupMetadataValue
+				if err := v.ReadFrom(rec.Value); err != nil {
+					t.Fatal(err)
+				}
+				if v.Version == 3 && v.ProtocolType == "consumer" && len(v.Members) == 1 && len(v.Members[0].Assignment) > 0 {
+					sawMembers = true
+				}
+				if v.Version == 3 && len(v.Members) == 0 && v.Generation >= 2 {
+					sawEmpty = true // written when the member left
+				}
+			default:
+				t.Fatalf("record with key version %d", version)
+			}
+		})
+	}
+	if offsets[0] != 5 || offsets[1] != 5 {
+		t.Fatalf("committed offsets read back: %v", offsets)
+	}
+	// The partition holding them is the group's, as Kafka maps it.
+	meta, err := b.Admin().ListTopicsWithInternal(ctx, "__consumer_offsets")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n := len(meta["__consumer_offsets"].Partitions); n != 50 || !meta["__consumer_offsets"].IsInternal {
+		t.Fatalf("__consumer_offsets: %d partitions, internal %v", n, meta["__consumer_offsets"].IsInternal)
+	}
 }

@@ -88,8 +88,9 @@
 // one request's records; writes cost at most twice the records. A crash
 // between the restatement and the trim only means reading the older
 // records too: replaying them and then the restatement gives the same
-// state. The log start offset survives restarts through its checkpoint
-// (which lags by up to log.flush.offset.checkpoint.interval.ms, during
-// which a crash costs one longer load). Because a snapshot is ordinary
+// state. The moved log start offset is checkpointed in the background
+// at once; a crash before that costs one longer load, not state. The trim
+// goes to the log directly: replica's DeleteRecords refuses compacted
+// topics, as Kafka's does for clients. Because a snapshot is ordinary
 // records, a tool reading __consumer_offsets decodes it like any other.
 package group

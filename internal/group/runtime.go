@@ -158,16 +158,23 @@ func (c *Coordinator) OnMetadata(d *metadata.Delta, im *metadata.Image) {
 			}
 		}
 	}
-	shards := c.activeShardsLocked()
-	c.mu.Unlock()
-
+	// Empty logs load at once, so a new __consumer_offsets is usable as
+	// soon as it exists; others in the background (the WaitGroup is added
+	// to under c.mu, so Close cannot be waiting on it concurrently).
+	var now []*shardRuntime
 	for _, sh := range toLoad {
 		if sh.part.Log.LogEndOffset() == sh.part.Log.LogStartOffset() {
-			sh.load() // nothing to read: ready before the metadata change returns
+			now = append(now, sh)
 			continue
 		}
 		c.loads.Add(1)
 		go func() { defer c.loads.Done(); sh.load() }()
+	}
+	shards := c.activeShardsLocked()
+	c.mu.Unlock()
+
+	for _, sh := range now {
+		sh.load()
 	}
 	if len(deleted) > 0 {
 		for _, sh := range shards {
@@ -439,5 +446,5 @@ func (sh *shardRuntime) unload() {
 	if sh.timer != nil {
 		sh.timer.Stop()
 	}
-	sh.c.log.Info("unloaded group coordinator partition", "partition", sh.id)
+	sh.c.log.Debug("unloaded group coordinator partition", "partition", sh.id)
 }

@@ -2,6 +2,7 @@ package group
 
 import (
 	"bytes"
+	"fmt"
 	"slices"
 	"testing"
 
@@ -666,5 +667,95 @@ func TestPartitionForMatchesJava(t *testing.T) {
 		if got := PartitionFor(c.key, c.n); got != c.want {
 			t.Errorf("%q: %d, want %d", c.key, got, c.want)
 		}
+	}
+}
+
+func TestLeaveByInstanceIDRemovesAStaticMember(t *testing.T) {
+	h := newHarness(t, testConfig())
+	c := h.join("g", joinOpts{instance: "i1"})
+	h.advance(300)
+	gen := h.joinResp(c).Generation
+	id := h.joinResp(c).MemberID
+	h.sync("g", id, gen, map[string][]byte{id: []byte("x")})
+	r := kmsg.NewPtrLeaveGroupRequest()
+	r.Group = "g"
+	iid, other := "i1", "nope"
+	r.Members = []kmsg.LeaveGroupRequestMember{{InstanceID: &iid}, {InstanceID: &other}}
+	rq := h.rq(4)
+	h.s.LeaveGroup(h.now, rq, r)
+	h.drain()
+	resp := h.resp[rq.Call].(*kmsg.LeaveGroupResponse)
+	if resp.Members[0].ErrorCode != 0 || resp.Members[1].ErrorCode != codeUnknownMemberID {
+		t.Fatalf("%+v", resp.Members)
+	}
+	if got := h.state("g"); got != "Empty" {
+		t.Fatalf("state %s", got)
+	}
+}
+
+func TestExplicitRetentionExpiresOffsetsOfASimpleGroup(t *testing.T) {
+	cfg := testConfig()
+	cfg.RetentionCheckIntervalMs = 1000
+	h := newHarness(t, cfg)
+	r := kmsg.NewPtrOffsetCommitRequest()
+	r.Group, r.Generation, r.RetentionTimeMillis = "g", -1, 5000
+	tp := kmsg.NewOffsetCommitRequestTopic()
+	tp.Topic = "t"
+	p := kmsg.NewOffsetCommitRequestTopicPartition()
+	p.Offset = 9
+	tp.Partitions = append(tp.Partitions, p)
+	r.Topics = append(r.Topics, tp)
+	rq := h.rq(4) // v2-v4 carry a retention time
+	h.s.OffsetCommit(h.now, rq, r)
+	h.drain()
+	var v kmsg.OffsetCommitValue
+	if err := v.ReadFrom(h.log[len(h.log)-1].Value); err != nil || v.Version != 1 || v.ExpireTimestamp != h.now+5000 {
+		t.Fatalf("stored %+v (%v)", v, err)
+	}
+	h.advance(4000)
+	if h.fetch("g", "t", 1)[0] != 9 {
+		t.Fatal("expired early")
+	}
+	h.advance(2000)
+	if h.fetch("g", "t", 1)[0] != -1 {
+		t.Fatal("not expired at its expire timestamp")
+	}
+}
+
+func TestOffsetFetchOfAllTopics(t *testing.T) {
+	h := newHarness(t, testConfig())
+	h.commit("g", "", -1, 9, "b", 1, 2)
+	h.commit("g", "", -1, 9, "a", 3)
+	rq := h.rq(9)
+	h.s.OffsetFetch(h.now, rq, "g", nil, true)
+	h.drain()
+	g := h.resp[rq.Call].(*kmsg.OffsetFetchResponseGroup)
+	var got []string
+	for _, t := range g.Topics {
+		for _, p := range t.Partitions {
+			got = append(got, fmt.Sprintf("%s/%d=%d:%s", t.Topic, p.Partition, p.Offset, *p.Metadata))
+		}
+	}
+	if want := []string{"a/0=3:md0", "b/0=1:md0", "b/1=2:md1"}; !slices.Equal(got, want) {
+		t.Fatalf("%v", got)
+	}
+	rq = h.rq(9)
+	h.s.OffsetFetch(h.now, rq, "unknown", nil, false)
+	h.drain()
+	if g := h.resp[rq.Call].(*kmsg.OffsetFetchResponseGroup); g.ErrorCode != 0 || len(g.Topics) != 0 {
+		t.Fatalf("unknown group: %+v", g)
+	}
+}
+
+func TestDescribeShowsNoMetadataWhileRebalancing(t *testing.T) {
+	h := newHarness(t, testConfig())
+	ids, _ := h.stableGroup("g", 2)
+	h.join("g", joinOpts{member: ids[0]})
+	rq := h.rq(5)
+	h.s.DescribeGroups(h.now, rq, []string{"g"})
+	h.drain()
+	d := h.resp[rq.Call].([]kmsg.DescribeGroupsResponseGroup)[0]
+	if d.State != "PreparingRebalance" || d.Protocol != "" || len(d.Members) != 2 || len(d.Members[0].MemberAssignment) != 0 {
+		t.Fatalf("%+v", d)
 	}
 }
