@@ -15,6 +15,7 @@ import (
 	"github.com/twmb/franz-go/pkg/kadm"
 	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kgo"
+	"github.com/twmb/franz-go/pkg/kmsg"
 )
 
 type consumeOptions struct {
@@ -206,9 +207,10 @@ func runConsume(ctx context.Context, g *Globals, o consumeOptions) error {
 		return err
 	}
 	opts := []kgo.Opt{kgo.FetchMaxWait(time.Second)}
-	// The idle clock starts again when the group assigns partitions:
-	// joining a group can take longer than the idle timeout.
-	var assignedAt atomic.Int64
+	// In a group the idle clock starts once fetching has started after the
+	// latest assignment: joining a group and loading its offsets can take
+	// longer than the idle timeout.
+	var group groupProgress
 	remaining := map[string]map[int32]int64{} // --exit-at-end: partition -> last offset to read
 	if o.group == "" {
 		kind, n, _ := parseStartOffset(o.offset)
@@ -247,8 +249,9 @@ func runConsume(ctx context.Context, g *Globals, o consumeOptions) error {
 		opts = append(opts, kgo.ConsumerGroup(o.group), kgo.ConsumeTopics(o.topics...),
 			kgo.ConsumeResetOffset(reset), kgo.AutoCommitMarks(),
 			kgo.OnPartitionsAssigned(func(context.Context, *kgo.Client, map[string][]int32) {
-				assignedAt.Store(time.Now().UnixNano())
-			}))
+				group.assignedAt.Store(time.Now().UnixNano())
+			}),
+			kgo.WithHooks(&group))
 	}
 	if o.exitAtEnd && len(remaining) == 0 {
 		return nil
@@ -281,11 +284,11 @@ poll:
 		idle := pctx.Err() != nil && ctx.Err() == nil
 		cancel()
 		if idle && o.group != "" {
-			switch at := assignedAt.Load(); {
-			case at == 0: // not in the group yet: wait another period
+			switch since, ok := group.fetchingSince(); {
+			case !ok: // not fetching yet: wait another period
 				lastSeen, idle = time.Now(), false
-			case time.Unix(0, at).After(lastSeen):
-				lastSeen = time.Unix(0, at)
+			case since.After(lastSeen):
+				lastSeen = since
 				idle = time.Since(lastSeen) >= o.idleTimeout
 			}
 		}
@@ -352,6 +355,32 @@ poll:
 		return pollErr
 	}
 	return g.kafkaError("commit offsets of group "+o.group, commitErr, "")
+}
+
+// groupProgress tracks when a group member last got partitions and when
+// it started fetching them; it is a kgo hook.
+type groupProgress struct {
+	assignedAt atomic.Int64 // unix ns of the latest assignment; 0: none yet
+	fetchedAt  atomic.Int64 // unix ns of the first fetch response after it
+}
+
+// OnBrokerRead implements kgo.HookBrokerRead.
+func (g *groupProgress) OnBrokerRead(_ kgo.BrokerMetadata, key int16, _ int, _, _ time.Duration, err error) {
+	if key != int16(kmsg.Fetch) || err != nil {
+		return
+	}
+	if a := g.assignedAt.Load(); a != 0 && g.fetchedAt.Load() < a {
+		g.fetchedAt.Store(time.Now().UnixNano())
+	}
+}
+
+// fetchingSince returns when fetching started after the latest assignment.
+func (g *groupProgress) fetchingSince() (time.Time, bool) {
+	a, f := g.assignedAt.Load(), g.fetchedAt.Load()
+	if a == 0 || f < a {
+		return time.Time{}, false
+	}
+	return time.Unix(0, f), true
 }
 
 // listPartitionOffsets returns the log start and end offsets of the

@@ -149,7 +149,7 @@ func TestConsumeKafkaConsoleConsumerProperties(t *testing.T) {
 
 func TestConsumeIdleTimeoutEndsAQuietConsumer(t *testing.T) {
 	t.Parallel()
-	b := fjordtest.Start(t)
+	b := fjordtest.Start(t) // with Kafka's 3 s delay before a new group forms
 	fillDemo(t, b)
 	start := time.Now()
 	r := ok(t, b, "", "consume", "demo", "--from-beginning", "--idle-timeout", "500ms")
@@ -158,6 +158,12 @@ func TestConsumeIdleTimeoutEndsAQuietConsumer(t *testing.T) {
 	}
 	if d := time.Since(start); d < 500*time.Millisecond {
 		t.Errorf("exited after %v, before the idle timeout", d)
+	}
+	// In a group the clock starts once the member fetches: joining the
+	// group does not count as idle.
+	r = ok(t, b, "", "consume", "demo", "--group", "app", "--from-beginning", "--idle-timeout", "300ms")
+	if n := len(lines(r.stdout)); n != 8 {
+		t.Errorf("group: %d records, want 8", n)
 	}
 }
 
