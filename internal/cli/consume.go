@@ -254,6 +254,9 @@ func runConsume(ctx context.Context, g *Globals, o consumeOptions) error {
 			kgo.WithHooks(&group))
 	}
 	if o.exitAtEnd && len(remaining) == 0 {
+		if !o.quiet {
+			fmt.Fprintln(g.stderr, "Processed a total of 0 messages.")
+		}
 		return nil
 	}
 	cl, err := g.newClient(opts...)
