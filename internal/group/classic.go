@@ -181,6 +181,9 @@ func (g *group) add(m *member) {
 // remove drops a member (or pending member); the caller answers any call
 // it had parked.
 func (g *group) remove(id string) {
+	if id == "" {
+		return // an unknown member: nothing to remove (and "" is no leader)
+	}
 	if m, ok := g.members[id]; ok {
 		delete(g.members, id)
 		g.order = slices.DeleteFunc(g.order, func(s string) bool { return s == id })
