@@ -12,6 +12,9 @@ import (
 // high watermark, then makes it active.
 func (sh *shardRuntime) load() {
 	c := sh.c
+	if c.loadHook != nil {
+		c.loadHook(sh.id)
+	}
 	start := time.Now()
 	sm := NewShard(ShardOptions{Config: c.config(), NewUUID: c.opts.NewUUID, Logger: c.log.With("partition", sh.id)})
 	l := sh.part.Log

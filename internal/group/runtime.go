@@ -49,6 +49,9 @@ type Coordinator struct {
 	// partitions is the partition count of __consumer_offsets (0 until it
 	// exists): the modulus groups are mapped with.
 	partitions atomic.Int32
+
+	// loadHook, when set (tests), runs as a load begins.
+	loadHook func(partition int32)
 }
 
 // New returns a coordinator; it learns its partitions from metadata

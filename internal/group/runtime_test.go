@@ -27,6 +27,15 @@ type node struct {
 
 func startNode(t *testing.T, dir string, minSnap int64) *node {
 	t.Helper()
+	n := openNode(t, dir, minSnap, nil)
+	n.groups.loads.Wait()
+	return n
+}
+
+// openNode is startNode without waiting for loads; loadHook, if set, runs
+// as each load begins.
+func openNode(t *testing.T, dir string, minSnap int64, loadHook func(int32)) *node {
+	t.Helper()
 	n := &node{t: t, dir: dir, minSnap: minSnap}
 	cfg := config.Defaults()
 	var err error
@@ -39,6 +48,7 @@ func startNode(t *testing.T, dir string, minSnap int64) *node {
 		Logger: slog.New(slog.DiscardHandler)})
 	n.groups = New(Options{NodeID: 1, Replicas: n.replicas, Config: func() *config.Broker { return cfg },
 		Logger: slog.New(slog.DiscardHandler), SnapshotMinRecords: minSnap})
+	n.groups.loadHook = loadHook
 	// The metadata of a one-partition __consumer_offsets, as a fresh
 	// subscriber sees it.
 	d := metadata.NewDelta(metadata.Empty)
@@ -56,7 +66,6 @@ func startNode(t *testing.T, dir string, minSnap int64) *node {
 	im := d.Apply()
 	n.replicas.OnMetadata(d, im)
 	n.groups.OnMetadata(d, im)
-	n.groups.loads.Wait()
 	return n
 }
 
@@ -184,5 +193,41 @@ func TestRequestsToAnUnknownPartitionAreNotCoordinator(t *testing.T) {
 	c.Close()
 	if got := c.Heartbeat(context.Background(), Request{Version: 4}, r).ErrorCode; got != codeCoordinatorNotAvail {
 		t.Fatalf("heartbeat after close: %d", got)
+	}
+}
+
+func TestRequestsWhileLoadingAreToldToRetry(t *testing.T) {
+	dir := t.TempDir()
+	n := startNode(t, dir, 100)
+	n.commit("g", 7)
+	n.stop()
+
+	release := make(chan struct{})
+	n = openNode(t, dir, 100, func(int32) { <-release })
+	defer n.stop()
+	ctx := context.Background()
+	t1 := kmsg.NewOffsetFetchRequestGroupTopic()
+	t1.Topic, t1.Partitions = "t", []int32{0}
+	if g := n.groups.OffsetFetch(ctx, Request{Version: 9}, "g", []kmsg.OffsetFetchRequestGroupTopic{t1}, false); g.ErrorCode != codeLoadInProgress {
+		t.Fatalf("fetch while loading: %d", g.ErrorCode)
+	}
+	j := kmsg.NewPtrJoinGroupRequest()
+	j.Group, j.SessionTimeoutMillis, j.ProtocolType = "g", 10000, "consumer"
+	j.Protocols = []kmsg.JoinGroupRequestProtocol{{Name: "range", Metadata: []byte{0, 0, 0, 0, 0, 0}}}
+	if r := n.groups.JoinGroup(ctx, Request{Version: 9}, j); r.ErrorCode != codeLoadInProgress {
+		t.Fatalf("join while loading: %d", r.ErrorCode)
+	}
+	hb := kmsg.NewPtrHeartbeatRequest()
+	hb.Group, hb.MemberID = "g", "m"
+	if r := n.groups.Heartbeat(ctx, Request{Version: 4}, hb); r.ErrorCode != 0 {
+		t.Fatalf("heartbeat while loading: %d (Kafka answers no error)", r.ErrorCode)
+	}
+	if _, code := n.groups.ListGroups(ctx, Request{Version: 5}, nil, nil); code != codeLoadInProgress {
+		t.Fatalf("list while loading: %d", code)
+	}
+	close(release)
+	n.groups.loads.Wait()
+	if got := n.fetch("g", 1); got[0] != 7 {
+		t.Fatalf("after loading: %v", got)
 	}
 }
