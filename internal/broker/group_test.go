@@ -15,6 +15,7 @@ import (
 	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kgo"
 	"github.com/twmb/franz-go/pkg/kmsg"
+	"github.com/twmb/franz-go/pkg/kversion"
 
 	"github.com/fjordlabs/fjord/internal/fjordtest"
 	"github.com/fjordlabs/fjord/internal/group"
@@ -737,4 +738,84 @@ func TestGroupOffsetsTopicDecodesWithKafkaSchemas(t *testing.T) {
 	if n := len(meta["__consumer_offsets"].Partitions); n != 50 || !meta["__consumer_offsets"].IsInternal {
 		t.Fatalf("__consumer_offsets: %d partitions, internal %v", n, meta["__consumer_offsets"].IsInternal)
 	}
+}
+
+// Older clients speak older versions of the group APIs: JoinGroup before
+// MEMBER_ID_REQUIRED (v3), single-member LeaveGroup (v0-2), top-level
+// OffsetFetch errors (v2-7), FindCoordinator without batching (v0-3).
+func TestGroupOlderProtocolVersions(t *testing.T) {
+	b := fjordtest.Start(t, groupOverrides...)
+	const topic = "old-versions"
+	groupCreateTopic(t, b, topic, 2)
+	groupProduce(t, b.Addr(), topic, 2, 10)
+	for _, v := range []struct {
+		name string
+		max  *kversion.Versions
+	}{{"kafka-2.0", kversion.V2_0_0()}, {"kafka-2.3", kversion.V2_3_0()}, {"kafka-2.8", kversion.V2_8_0()}} {
+		t.Run(v.name, func(t *testing.T) {
+			groupID := "old-" + v.name
+			cl := b.Client(groupConsumerOpts(groupID, topic, kgo.MaxVersions(v.max), kgo.DisableAutoCommit())...)
+			if got := len(groupConsumeUntil(t, cl, 20)); got != 20 {
+				t.Fatalf("consumed %d", got)
+			}
+			if err := cl.CommitUncommittedOffsets(fjordtest.Context(t)); err != nil {
+				t.Fatal(err)
+			}
+			cl.Close() // LeaveGroup at the old version
+			adm := kadm.NewClient(b.Client(kgo.MaxVersions(v.max)))
+			if got := groupCommitted(t, adm, groupID, topic); !mapsEqual(got, map[int32]int64{0: 10, 1: 10}) {
+				t.Fatalf("committed %v", got)
+			}
+			described, err := adm.DescribeGroups(fjordtest.Context(t), groupID)
+			if err != nil || described[groupID].State != "Empty" {
+				t.Fatalf("after leaving: %+v %v", described[groupID], err)
+			}
+		})
+	}
+}
+
+// A static member (group.instance.id) that restarts within its session
+// takes its place back without a rebalance.
+func TestGroupStaticMemberRestartsWithoutRebalance(t *testing.T) {
+	b := fjordtest.Start(t, groupOverrides...)
+	const topic = "static"
+	groupCreateTopic(t, b, topic, 4)
+	adm := b.Admin()
+	tr := newGroupTracker(t)
+	s1 := startGroupMember(t, b.Addr(), "s1", "static", topic, tr, kgo.InstanceID("instance-1"))
+	s2 := startGroupMember(t, b.Addr(), "s2", "static", topic, tr, kgo.InstanceID("instance-2"))
+	tr.wait("two static members", 60*time.Second, tr.balanced(4, "s1", "s2"))
+	before, err := adm.DescribeGroups(fjordtest.Context(t), "static")
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, gen := s1.cl.GroupMetadata()
+	s2.leave() // a static member's Close sends no LeaveGroup
+	tr.kill("s2")
+	s2b := startGroupMember(t, b.Addr(), "s2b", "static", topic, tr, kgo.InstanceID("instance-2"))
+	tr.wait("the restarted member back with its partitions", 60*time.Second, tr.balanced(4, "s1", "s2b"))
+	after, err := adm.DescribeGroups(fjordtest.Context(t), "static")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if after["static"].State != "Stable" || len(after["static"].Members) != 2 {
+		t.Fatalf("after the restart: %+v", after["static"])
+	}
+	if _, now := s1.cl.GroupMetadata(); now != gen {
+		t.Fatalf("the group rebalanced: generation %d, then %d", gen, now)
+	}
+	ids := map[string]string{}
+	for _, m := range before["static"].Members {
+		ids[*m.InstanceID] = m.MemberID
+	}
+	for _, m := range after["static"].Members {
+		switch {
+		case *m.InstanceID == "instance-1" && m.MemberID != ids["instance-1"]:
+			t.Fatal("the other static member changed")
+		case *m.InstanceID == "instance-2" && m.MemberID == ids["instance-2"]:
+			t.Fatal("the restarted member kept its old member id")
+		}
+	}
+	s1.leave()
+	s2b.leave()
 }
