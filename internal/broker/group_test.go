@@ -819,3 +819,64 @@ func TestGroupStaticMemberRestartsWithoutRebalance(t *testing.T) {
 	s1.leave()
 	s2b.leave()
 }
+
+func TestGroupFindCoordinatorKeysAndVersions(t *testing.T) {
+	b := fjordtest.Start(t)
+	ctx := fjordtest.Context(t)
+	cl := b.Client()
+
+	req := kmsg.NewPtrFindCoordinatorRequest()
+	req.CoordinatorType, req.CoordinatorKeys = 0, []string{"group-a", "group-b"}
+	resp, err := req.RequestWith(ctx, cl)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(resp.Coordinators) != 2 {
+		t.Fatalf("%+v", resp)
+	}
+	for _, c := range resp.Coordinators {
+		if c.ErrorCode != 0 || c.NodeID != 1 || c.Host != "127.0.0.1" || fmt.Sprintf("127.0.0.1:%d", c.Port) != b.Addr() {
+			t.Fatalf("coordinator %+v", c)
+		}
+	}
+	// Transactional ids map to __transaction_state, created on first use.
+	req.CoordinatorType, req.CoordinatorKeys = 1, []string{"txn-1"}
+	if resp, err = req.RequestWith(ctx, cl); err != nil || resp.Coordinators[0].ErrorCode != 0 || resp.Coordinators[0].NodeID != 1 {
+		t.Fatalf("transaction coordinator: %+v %v", resp, err)
+	}
+	topics, err := b.Admin().ListTopicsWithInternal(ctx, "__transaction_state", "__consumer_offsets")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, name := range []string{"__transaction_state", "__consumer_offsets"} {
+		if td := topics[name]; len(td.Partitions) != 50 || !td.IsInternal {
+			t.Fatalf("%s: %d partitions, internal %v", name, len(td.Partitions), td.IsInternal)
+		}
+	}
+	cfgs, err := b.Admin().DescribeTopicConfigs(ctx, "__consumer_offsets")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c, err := cfgs.On("__consumer_offsets", nil); err != nil {
+		t.Fatal(err)
+	} else {
+		for _, kv := range c.Configs {
+			if kv.Key == "cleanup.policy" && (kv.Value == nil || *kv.Value != "compact") {
+				t.Fatalf("cleanup.policy %v", kv.MaybeValue())
+			}
+		}
+	}
+	// Share groups have no coordinator here.
+	req.CoordinatorType, req.CoordinatorKeys = 2, []string{"g:x:0"}
+	if resp, err = req.RequestWith(ctx, cl); err != nil || resp.Coordinators[0].ErrorCode != kerr.InvalidRequest.Code {
+		t.Fatalf("share key: %+v %v", resp, err)
+	}
+	// Before batching (v0-3): one key, and Kafka's "NONE" message.
+	old := fjordtest.NewClient(t, b.Addr(), kgo.MaxVersions(kversion.V2_0_0()))
+	req = kmsg.NewPtrFindCoordinatorRequest()
+	req.CoordinatorKey = "group-a"
+	if resp, err = req.RequestWith(ctx, old); err != nil || resp.Version != 2 || resp.ErrorCode != 0 || resp.NodeID != 1 ||
+		resp.ErrorMessage == nil || *resp.ErrorMessage != "NONE" {
+		t.Fatalf("v2: %+v %v", resp, err)
+	}
+}
