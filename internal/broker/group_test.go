@@ -678,7 +678,7 @@ func TestGroupOffsetsTopicDecodesWithKafkaSchemas(t *testing.T) {
 	c.Close()
 
 	// A tool reading __consumer_offsets sees Kafka's records.
-	r := b.Client(kgo.ConsumeTopics("__consumer_offsets"), kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()))
+	r := b.Client(kgo.ConsumeTopics("__consumer_offsets"), kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()), kgo.FetchMaxWait(100*time.Millisecond))
 	ctx := fjordtest.Context(t)
 	offsets := map[int32]int64{}
 	var sawMembers, sawEmpty bool

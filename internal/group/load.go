@@ -1,7 +1,9 @@
 package group
 
 import (
+	"context"
 	"fmt"
+	"log/slog"
 	"time"
 
 	"github.com/fjordlabs/fjord/internal/record"
@@ -34,7 +36,11 @@ func (sh *shardRuntime) load() {
 	}
 	sh.sm, sh.state, sh.cfgSrc = sm, shardActive, c.opts.Config()
 	sm.Loaded(c.nowMs())
-	c.log.Info("loaded group coordinator partition", "partition", sh.id, "from", from, "records", n,
+	level := slog.LevelInfo
+	if n == 0 {
+		level = slog.LevelDebug // 50 empty partitions are not news
+	}
+	c.log.Log(context.Background(), level, "loaded group coordinator partition", "partition", sh.id, "from", from, "records", n,
 		"groups", len(sm.groups), "offsets", sm.numOffsets, "took", time.Since(start).Round(time.Millisecond))
 	sh.processLocked()
 }
