@@ -265,3 +265,44 @@ func byName() kgo.Opt {
 	v.SetMaxKeyVersion(1, 12)
 	return kgo.MaxVersions(v)
 }
+
+// TestRequestsBeforeHangUpAreServed: a client that writes acks=0 produces
+// and closes its socket at once must not lose them; Kafka serves every
+// request it has read in full.
+func TestRequestsBeforeHangUpAreServed(t *testing.T) {
+	b := fjordtest.Start(t)
+	ctx := fjordtest.Context(t)
+	if _, err := b.Admin().CreateTopic(ctx, 1, 1, nil, "ack0"); err != nil {
+		t.Fatal(err)
+	}
+	const conns, perConn = 20, 5
+	for range conns {
+		c := rawConn(t, b.Addr())
+		var out []byte
+		for i := range perConn {
+			bld := record.NewBuilder(record.BuilderOptions{ProducerID: -1, ProducerEpoch: -1, BaseSequence: -1})
+			bld.Add(time.Now().UnixMilli(), nil, []byte{byte(i)})
+			batch, _ := bld.Build(nil)
+			req := kmsg.NewPtrProduceRequest()
+			req.SetVersion(9)
+			req.Acks, req.TimeoutMillis = 0, 5000
+			rt := kmsg.NewProduceRequestTopic()
+			rt.Topic = "ack0"
+			rp := kmsg.NewProduceRequestTopicPartition()
+			rp.Records = batch
+			rt.Partitions = append(rt.Partitions, rp)
+			req.Topics = append(req.Topics, rt)
+			var f kmsg.RequestFormatter
+			// AppendRequest sizes the frame from the start of dst: one frame each.
+			out = append(out, f.AppendRequest(nil, req, int32(i))...)
+		}
+		if _, err := c.Write(out); err != nil {
+			t.Fatal(err)
+		}
+		c.Close()
+	}
+	got := consumeN(t, b.Addr(), "ack0", conns*perConn)
+	if len(got) != conns*perConn {
+		t.Fatalf("%d of %d acks=0 records", len(got), conns*perConn)
+	}
+}

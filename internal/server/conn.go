@@ -119,9 +119,12 @@ func reqAttrs(req *Request) []slog.Attr {
 	}
 }
 
-// readLoop reads and decodes frames and hands them to the processor.
+// readLoop reads and decodes frames and hands them to the processor. It is
+// the only sender on reqs and closes it when it stops, which is how the
+// processor learns no more requests will come.
 func (c *conn) readLoop() {
 	defer c.exit()
+	defer close(c.reqs)
 	for {
 		var f *frame
 		select {
@@ -134,6 +137,7 @@ func (c *conn) readLoop() {
 		body, err := readFrame(c.readFull, f, c.srv.maxRequest)
 		if err != nil {
 			f.release()
+			c.free <- f
 			c.readFailed(err)
 			return
 		}
@@ -144,6 +148,7 @@ func (c *conn) readLoop() {
 		req := &f.req
 		if err := decodeRequest(body, c.srv.dispatcher, req, c.clientID); err != nil {
 			f.release()
+			c.free <- f
 			c.fail(slog.LevelWarn, err, reqAttrs(req)...)
 			return
 		}
@@ -153,12 +158,10 @@ func (c *conn) readLoop() {
 		req.Size = int32(len(body))
 		c.srv.stats.requests.Add(1)
 
-		select {
-		case c.reqs <- f:
-		case <-c.ctx.Done():
-			f.release()
-			return
-		}
+		// Always delivered: the processor drains reqs until it is
+		// closed, so a request read in full is served even if the peer
+		// hangs up right after sending it (an acks=0 produce).
+		c.reqs <- f
 	}
 }
 
@@ -223,53 +226,60 @@ func (c *conn) extendIdle() bool {
 	return true
 }
 
-// processLoop serves one request at a time, in arrival order.
+// processLoop serves one request at a time, in arrival order. Every request
+// read in full is served, as Kafka serves the requests of a closing channel:
+// when the connection ends (peer gone, shutdown, protocol error) the context
+// is cancelled, so long polls return at once, and responses are no longer
+// written, but produces already read are still appended.
 func (c *conn) processLoop() {
 	defer c.exit()
 	for {
-		var f *frame
 		select {
-		case f = <-c.reqs:
+		case f, ok := <-c.reqs:
+			if !ok {
+				c.fail(slog.LevelDebug, context.Cause(c.ctx))
+				return
+			}
+			c.serve(f)
 		case <-c.ctx.Done():
+			// Closing the socket stops the reader, which then closes
+			// reqs; what it had read is still served.
 			c.fail(slog.LevelDebug, context.Cause(c.ctx))
-			return
-		}
-		// Read before a shutdown or a death, not started: dropped, as Kafka
-		// drops the queued requests of a closing channel.
-		if c.ctx.Err() != nil {
-			f.release()
-			c.fail(slog.LevelDebug, context.Cause(c.ctx))
-			return
-		}
-		c.busy.Store(true)
-		ok := c.handle(&f.req)
-		c.lastActive.Store(time.Now().UnixNano())
-		c.busy.Store(false)
-		f.release()
-		c.free <- f // never blocks: cap 2, two frames
-		if !ok {
+			for f := range c.reqs {
+				c.serve(f)
+			}
 			return
 		}
 	}
 }
 
-// handle serves req and writes its response; false means the connection was
-// failed.
-func (c *conn) handle(req *Request) (ok bool) {
+// serve handles one request and recycles its frame.
+func (c *conn) serve(f *frame) {
+	c.busy.Store(true)
+	c.handle(&f.req)
+	c.lastActive.Store(time.Now().UnixNano())
+	c.busy.Store(false)
+	f.release()
+	c.free <- f // never blocks: cap 2, two frames
+}
+
+// handle serves req and writes its response unless the connection is
+// already closing; a failure to write, a dispatcher error or a panic fails
+// the connection.
+func (c *conn) handle(req *Request) {
 	defer func() {
 		if p := recover(); p != nil {
 			attrs := append(reqAttrs(req), slog.Any("panic", p), slog.String("stack", string(debug.Stack())))
 			c.fail(slog.LevelError, errDispatcherPanic, attrs...)
-			ok = false
 		}
 	}()
 	resp, err := c.srv.dispatcher.Serve(c.ctx, req)
 	if err != nil {
 		c.fail(slog.LevelWarn, fmt.Errorf("%w: %w", errDispatcher, err), reqAttrs(req)...)
-		return false
+		return
 	}
-	if resp == nil { // acks=0 produce: the client expects nothing
-		return true
+	if resp == nil || c.closing.Load() { // acks=0 produce, or nobody to answer
+		return
 	}
 	if err := c.writeResponse(req, resp); err != nil {
 		level := slog.LevelDebug // the peer went away
@@ -277,9 +287,7 @@ func (c *conn) handle(req *Request) (ok bool) {
 			level = slog.LevelError // a handler bug
 		}
 		c.fail(level, err, reqAttrs(req)...)
-		return false
 	}
-	return true
 }
 
 // writeResponse is the only path from a response to the socket, one Write

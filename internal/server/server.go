@@ -279,9 +279,9 @@ func (s *Server) Start(d Dispatcher) error {
 
 // Shutdown stops accepting, cancels the context of every request being
 // served so long polls return early, lets those requests finish and their
-// responses be written, then closes every connection. Requests read but not
-// yet started are dropped, as Kafka drops them when a channel closes. It
-// returns nil once every connection goroutine has exited, or ctx.Err() after
+// responses be written, then closes every connection. A request read in
+// full but not yet started is still served (its produce is appended) but not
+// answered, as Kafka serves the requests of a closing channel. It returns nil once every connection goroutine has exited, or ctx.Err() after
 // force-closing the connections if ctx ends first.
 func (s *Server) Shutdown(ctx context.Context) error {
 	s.stop()
