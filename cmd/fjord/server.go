@@ -5,6 +5,9 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net"
+	"net/http"
+	"net/http/pprof"
 	"os"
 	"os/signal"
 	"strings"
@@ -24,6 +27,7 @@ func newServerCommand() *cobra.Command {
 		logLevel   string
 		logFormat  string
 		grace      time.Duration
+		debugAddr  string
 	)
 	cmd := &cobra.Command{
 		Use:   "server [server.properties]",
@@ -71,6 +75,11 @@ flushed and marked clean so the next start skips recovery.`,
 			for _, w := range warnings {
 				logger.Warn("configuration", "key", w.Key, "origin", w.Origin, "msg", w.Msg)
 			}
+			if debugAddr != "" {
+				if err := serveDebug(debugAddr, logger); err != nil {
+					return err
+				}
+			}
 			b, err := broker.Start(broker.Options{Config: cfg, Logger: logger})
 			if err != nil {
 				return err
@@ -91,6 +100,7 @@ flushed and marked clean so the next start skips recovery.`,
 	f.StringVar(&logLevel, "log-level", "info", "debug, info, warn or error")
 	f.StringVar(&logFormat, "log-format", "text", "text or json")
 	f.DurationVar(&grace, "shutdown-timeout", 30*time.Second, "how long a graceful shutdown may take")
+	f.StringVar(&debugAddr, "debug-addr", "", "serve Go's pprof profiles over HTTP on this address (e.g. 127.0.0.1:6060); off by default")
 	return cmd
 }
 
@@ -107,6 +117,23 @@ func newLogger(level, format string) (*slog.Logger, error) {
 		return slog.New(slog.NewJSONHandler(os.Stderr, opts)), nil
 	}
 	return nil, fmt.Errorf("--log-format: %q is not text or json", format)
+}
+
+// serveDebug serves net/http/pprof on addr for profiling a running broker.
+func serveDebug(addr string, logger *slog.Logger) error {
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return fmt.Errorf("--debug-addr: %w", err)
+	}
+	mux := http.NewServeMux()
+	mux.HandleFunc("/debug/pprof/", pprof.Index)
+	mux.HandleFunc("/debug/pprof/cmdline", pprof.Cmdline)
+	mux.HandleFunc("/debug/pprof/profile", pprof.Profile)
+	mux.HandleFunc("/debug/pprof/symbol", pprof.Symbol)
+	mux.HandleFunc("/debug/pprof/trace", pprof.Trace)
+	logger.Info("serving pprof", "addr", ln.Addr().String())
+	go http.Serve(ln, mux)
+	return nil
 }
 
 // usageError marks an error in how the command was called (exit code 2).

@@ -10,9 +10,13 @@ package handler
 // sessions (KIP-227) are supported (fetch_session.go); v13+ name topics by
 // ID. A fetch that cannot fill min.bytes waits up to max.wait.ms, woken by
 // appends to the partitions it reads; no polling. Not done: aborted
-// transaction lists (no transactions yet), preferred read replicas,
-// diverging-epoch answers for followers, and zero-copy sends (the records
-// are copied into the response).
+// transaction lists (no transactions yet), preferred read replicas, and
+// diverging-epoch answers for followers.
+//
+// Record sets of regionMin bytes or more are sent without copying: the
+// response carries server.RegionMarker in their place and the pinned file
+// regions, which the server sends with sendfile. Smaller ones are copied
+// into one pooled buffer per response, which costs less than a sendfile each.
 
 import (
 	"context"
@@ -29,6 +33,33 @@ import (
 
 func init() { register(kmsg.Fetch, 4, 18, (*Handlers).fetch) }
 
+// regionMin is the smallest record set sent as a file region.
+const regionMin = 64 << 10
+
+// fetchResponse is a Fetch response whose large record sets are file
+// regions (server.RegionResponse); it holds their segments pinned, and its
+// pooled buffer, until the server releases it.
+type fetchResponse struct {
+	*kmsg.FetchResponse
+	regions []server.FileRegion
+	pinned  []storage.Slice
+	buf     *[]byte
+}
+
+func (r *fetchResponse) Regions() []server.FileRegion { return r.regions }
+func (r *fetchResponse) RegionPrefix() bool           { return r.IsFlexible() }
+
+func (r *fetchResponse) Release() {
+	for i := range r.pinned {
+		r.pinned[i].Release()
+	}
+	r.pinned, r.regions = nil, nil
+	if r.buf != nil {
+		putBuf(r.buf)
+		r.buf = nil
+	}
+}
+
 // fetchPart is one partition being read for a request.
 type fetchPart struct {
 	key      sessionKey
@@ -40,6 +71,7 @@ type fetchPart struct {
 	p        *replica.Partition
 	resErr   int16 // resolution error
 	out      kmsg.FetchResponseTopicPartition
+	slice    storage.Slice // what the last read returned, pinned until released
 }
 
 func (h *Handlers) fetch(ctx context.Context, req *server.Request) (kmsg.Response, error) {
@@ -121,20 +153,27 @@ func (h *Handlers) fetch(ctx context.Context, req *server.Request) (kmsg.Respons
 
 	// Assemble: every partition for a full fetch, only those with news
 	// for an incremental one.
+	out := &fetchResponse{FetchResponse: resp}
 	gotData := map[*sessionPartition]bool{}
-	var cur *kmsg.FetchResponseTopic
+	var included []*fetchPart
 	for _, fp := range parts {
 		if sp := fp.sp; sp != nil {
-			news := full || !sp.sent || len(fp.out.RecordBatches) > 0 || fp.out.ErrorCode != 0 ||
+			news := full || !sp.sent || fp.slice.Size > 0 || fp.out.ErrorCode != 0 ||
 				fp.out.HighWatermark != sp.hw || fp.out.LastStableOffset != sp.lso || fp.out.LogStartOffset != sp.logStart
 			sp.hw, sp.lso, sp.logStart, sp.errCode, sp.sent = fp.out.HighWatermark, fp.out.LastStableOffset, fp.out.LogStartOffset, fp.out.ErrorCode, true
-			if len(fp.out.RecordBatches) > 0 {
+			if fp.slice.Size > 0 {
 				gotData[sp] = true
 			}
 			if !news {
+				fp.slice.Release()
 				continue
 			}
 		}
+		included = append(included, fp)
+	}
+	h.attachRecords(out, included)
+	var cur *kmsg.FetchResponseTopic
+	for _, fp := range included {
 		if cur == nil || cur.Topic != fp.key.topic || cur.TopicID != fp.key.topicID {
 			resp.Topics = append(resp.Topics, kmsg.NewFetchResponseTopic())
 			cur = &resp.Topics[len(resp.Topics)-1]
@@ -150,7 +189,53 @@ func (h *Handlers) fetch(ctx context.Context, req *server.Request) (kmsg.Respons
 		}
 		sess.rotate(gotData)
 	}
-	return resp, nil
+	return out, nil
+}
+
+// attachRecords puts each part's records into its response: large ones as
+// file regions (kept pinned by out), small ones copied into out's pooled
+// buffer.
+func (h *Handlers) attachRecords(out *fetchResponse, parts []*fetchPart) {
+	small := 0
+	for _, fp := range parts {
+		if fp.slice.Size > 0 && !h.asRegion(&fp.slice) {
+			small += int(fp.slice.Size)
+		}
+	}
+	var arena []byte
+	if small > 0 {
+		out.buf = getBuf(small)
+		arena = (*out.buf)[:0]
+	}
+	for _, fp := range parts {
+		sl := fp.slice
+		fp.slice = storage.Slice{}
+		switch {
+		case sl.Size == 0:
+			sl.Release()
+		case h.asRegion(&sl):
+			fp.out.RecordBatches = server.RegionMarker[:]
+			out.regions = append(out.regions, server.FileRegion{File: sl.File.OSFile(), Offset: sl.Pos, Size: sl.Size})
+			out.pinned = append(out.pinned, sl)
+		default:
+			start := len(arena)
+			var err error
+			arena, err = sl.AppendTo(arena)
+			sl.Release()
+			if err != nil {
+				fp.out.ErrorCode = kerr.KafkaStorageError.Code
+				h.Logger.Error("fetch read failed", "partition", fp.name, "err", err)
+				arena = arena[:start]
+				continue
+			}
+			fp.out.RecordBatches = arena[start:len(arena):len(arena)]
+		}
+	}
+}
+
+// asRegion decides whether a record set is sent as a file region.
+func (h *Handlers) asRegion(sl *storage.Slice) bool {
+	return sl.Size >= regionMin && sl.File.OSFile() != nil
 }
 
 // resolveFetchPart finds the partition a request names.
@@ -179,6 +264,8 @@ func (h *Handlers) readFetchParts(parts []*fetchPart, maxBytes int32, committed 
 	first := true
 	total, errs := 0, false
 	for _, fp := range parts {
+		fp.slice.Release() // a previous read's, when a long poll reads again
+		fp.slice = storage.Slice{}
 		out := kmsg.NewFetchResponseTopicPartition()
 		out.Partition = fp.key.partition
 		out.HighWatermark, out.LastStableOffset, out.LogStartOffset = -1, -1, -1
@@ -213,18 +300,10 @@ func (h *Handlers) readFetchParts(parts []*fetchPart, maxBytes int32, committed 
 			o.AbortedTransactions = []kmsg.FetchResponseTopicPartitionAbortedTransaction{}
 		}
 		if res.Slice.Size > 0 {
-			data, err := res.Slice.AppendTo(make([]byte, 0, res.Slice.Size))
-			res.Slice.Release()
-			if err != nil {
-				o.ErrorCode = kerr.KafkaStorageError.Code
-				h.Logger.Error("fetch read failed", "partition", fp.p.TP, "offset", fp.offset, "err", err)
-				errs = true
-				continue
-			}
-			o.RecordBatches = data
+			fp.slice = res.Slice // pinned until attached or released
 			first = false
-			remaining -= int64(len(data))
-			total += len(data)
+			remaining -= res.Slice.Size
+			total += int(res.Slice.Size)
 		}
 	}
 	return total, errs

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"slices"
 
 	"github.com/fjordlabs/fjord/internal/record"
 	"github.com/fjordlabs/fjord/internal/vfs"
@@ -35,7 +36,8 @@ func (s *Slice) AppendTo(dst []byte) ([]byte, error) {
 		return dst, nil
 	}
 	n := len(dst)
-	dst = append(dst, make([]byte, s.Size)...)
+	// Grow without appending a zeroed temporary: the read overwrites it.
+	dst = slices.Grow(dst, int(s.Size))[:n+int(s.Size)]
 	if err := s.seg.readAt(dst[n:], s.Pos); err != nil {
 		return dst[:n], err
 	}
