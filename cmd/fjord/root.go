@@ -51,6 +51,9 @@ Exit codes: 0 success, 1 failure, 2 wrong usage.`,
 		markUsageErrors(c)
 		root.AddCommand(c)
 	}
+	perf := cli.PerfCommand()
+	markUsageErrors(perf)
+	root.AddCommand(perf)
 	return root
 }
 
