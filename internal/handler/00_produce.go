@@ -31,6 +31,7 @@ func (h *Handlers) produce(_ context.Context, req *server.Request) (kmsg.Respons
 	resp := r.ResponseKind().(*kmsg.ProduceResponse)
 	acksOK := r.Acks == 0 || r.Acks == 1 || r.Acks == -1
 	var im *metadata.Image
+	var pend pendingFlushes
 	for _, rt := range r.Topics {
 		name := rt.Topic
 		var topicErr int16
@@ -58,19 +59,49 @@ func (h *Handlers) produce(_ context.Context, req *server.Request) (kmsg.Respons
 			if topicErr != 0 {
 				sp.ErrorCode = topicErr
 			} else {
-				h.producePartition(&sp, storage.TopicPartition{Topic: name, Partition: rp.Partition}, rp.Records, r.Acks)
+				h.producePartition(&sp, storage.TopicPartition{Topic: name, Partition: rp.Partition}, rp.Records, r.Acks, &pend, len(resp.Topics), len(st.Partitions))
 			}
 			st.Partitions = append(st.Partitions, sp)
 		}
 		resp.Topics = append(resp.Topics, st)
 	}
+	h.completeFlushes(resp, &pend)
 	if r.Acks == 0 {
 		return nil, nil
 	}
 	return resp, nil
 }
 
-func (h *Handlers) producePartition(sp *kmsg.ProduceResponseTopicPartition, tp storage.TopicPartition, records []byte, acks int16) {
+// pendingFlushes are the appends of one request whose flush.messages flush
+// is due; they are fsynced together before the response.
+type pendingFlushes struct {
+	parts   []*replica.Partition
+	results []storage.AppendResult
+	at      [][2]int // topic and partition index in the response
+}
+
+// completeFlushes fsyncs the request's pending appends together; a
+// partition whose flush failed is answered KAFKA_STORAGE_ERROR.
+func (h *Handlers) completeFlushes(resp *kmsg.ProduceResponse, pend *pendingFlushes) {
+	if len(pend.parts) == 0 {
+		return
+	}
+	for i, err := range h.Replicas.CompleteAppends(pend.parts, pend.results) {
+		if err == nil {
+			continue
+		}
+		sp := &resp.Topics[pend.at[i][0]].Partitions[pend.at[i][1]]
+		sp.ErrorCode = errorCode(err)
+		if sp.ErrorCode == kerr.UnknownServerError.Code {
+			sp.ErrorCode = kerr.KafkaStorageError.Code
+		}
+		sp.ErrorMessage = errorMessage(err)
+		sp.BaseOffset, sp.LogAppendTime = -1, -1
+		h.Logger.Error("flushing produced records failed", "partition", pend.parts[i].TP, "err", err)
+	}
+}
+
+func (h *Handlers) producePartition(sp *kmsg.ProduceResponseTopicPartition, tp storage.TopicPartition, records []byte, acks int16, pend *pendingFlushes, ti, pi int) {
 	p, ok := h.Replicas.Partition(tp)
 	if !ok {
 		sp.ErrorCode = kerr.UnknownTopicOrPartition.Code
@@ -82,7 +113,7 @@ func (h *Handlers) producePartition(sp *kmsg.ProduceResponseTopicPartition, tp s
 		sp.ErrorMessage = &msg
 		return
 	}
-	res, err := p.Append(records, replica.AppendOptions{Acks: acks, Origin: storage.OriginClient})
+	res, err := p.Append(records, replica.AppendOptions{Acks: acks, Origin: storage.OriginClient, DeferFlush: true})
 	if err != nil {
 		sp.ErrorCode = errorCode(err)
 		sp.ErrorMessage = errorMessage(err)
@@ -102,6 +133,11 @@ func (h *Handlers) producePartition(sp *kmsg.ProduceResponseTopicPartition, tp s
 	sp.BaseOffset = res.FirstOffset
 	sp.LogAppendTime = res.LogAppendTime
 	sp.LogStartOffset = res.LogStartOffset
+	if res.FlushNeeded {
+		pend.parts = append(pend.parts, p)
+		pend.results = append(pend.results, res)
+		pend.at = append(pend.at, [2]int{ti, pi})
+	}
 }
 
 // errNotOneBatch is Kafka's rule for produce v3+.

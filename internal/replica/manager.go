@@ -58,6 +58,25 @@ func (m *Manager) Partitions() []*Partition {
 	return out
 }
 
+// CompleteAppends makes deferred flushes (AppendOptions.DeferFlush) of
+// several partitions durable together, then advances their high
+// watermarks. errs[i] is non-nil when parts[i]'s flush failed: its records
+// are written but not durable and must not be acknowledged.
+func (m *Manager) CompleteAppends(parts []*Partition, results []storage.AppendResult) []error {
+	logs := make([]*storage.Log, len(parts))
+	upTo := make([]int64, len(parts))
+	for i, p := range parts {
+		logs[i], upTo[i] = p.Log, results[i].LastOffset+1
+	}
+	errs := m.opts.Logs.FlushAll(logs, upTo)
+	for i, p := range parts {
+		if errs[i] == nil {
+			p.maybeAdvanceHighWatermark()
+		}
+	}
+	return errs
+}
+
 // StorageConfig turns a resolved topic configuration into the log's.
 func StorageConfig(tc config.TopicConfig) storage.Config {
 	c := storage.DefaultConfig()

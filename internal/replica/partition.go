@@ -123,6 +123,9 @@ type AppendOptions struct {
 	Acks int16
 	// Origin is who appends (a client, or the broker itself).
 	Origin storage.Origin
+	// DeferFlush leaves a flush due under flush.messages to the caller:
+	// the high watermark then stays put until Manager.CompleteAppends.
+	DeferFlush bool
 }
 
 // Append appends batches as the leader and advances the high watermark
@@ -137,11 +140,13 @@ func (p *Partition) Append(batches []byte, opts AppendOptions) (storage.AppendRe
 	if opts.Acks == -1 && int32(len(p.ISR())) < p.minISR.Load() {
 		return storage.AppendResult{}, ErrNotEnoughReplicas
 	}
-	res, err := p.Log.Append(batches, storage.AppendOptions{Origin: opts.Origin, LeaderEpoch: p.leaderEpoch.Load()})
+	res, err := p.Log.Append(batches, storage.AppendOptions{Origin: opts.Origin, LeaderEpoch: p.leaderEpoch.Load(), DeferFlush: opts.DeferFlush})
 	if err != nil {
 		return res, err
 	}
-	p.maybeAdvanceHighWatermark()
+	if !res.FlushNeeded {
+		p.maybeAdvanceHighWatermark()
+	}
 	return res, nil
 }
 

@@ -12,6 +12,10 @@ type AppendOptions struct {
 	// LeaderEpoch is stamped on the batches and recorded in the epoch
 	// history when the log assigns offsets (every origin but replication).
 	LeaderEpoch int32
+	// DeferFlush leaves a flush that flush.messages makes due to the
+	// caller, who sees FlushNeeded and calls FlushTo (or Manager.FlushAll
+	// for many logs at once) before acknowledging the append.
+	DeferFlush bool
 }
 
 // AppendResult describes a successful append.
@@ -23,6 +27,9 @@ type AppendResult struct {
 	LogAppendTime  int64
 	NumRecords     int64
 	LogStartOffset int64
+	// FlushNeeded: DeferFlush was set and flush.messages is reached; the
+	// append is durable only after FlushTo(LastOffset+1).
+	FlushNeeded bool
 }
 
 // Append validates and appends a run of v2 batches and returns the offsets
@@ -64,7 +71,9 @@ func (l *Log) Append(buf []byte, opts AppendOptions) (AppendResult, error) {
 	res.LogStartOffset = l.logStart.Load()
 
 	if l.leo.Load()-l.recoveryPoint.Load() >= cfg.FlushMessages {
-		if err := l.flushTo(last + 1); err != nil {
+		if opts.DeferFlush {
+			res.FlushNeeded = true
+		} else if err := l.flushTo(last + 1); err != nil {
 			return res, err
 		}
 	}

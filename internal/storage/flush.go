@@ -6,6 +6,10 @@ import "fmt"
 // point to the log end offset.
 func (l *Log) Flush() error { return l.flushTo(l.leo.Load()) }
 
+// FlushTo makes at least the offsets below offset durable (see
+// AppendOptions.DeferFlush).
+func (l *Log) FlushTo(offset int64) error { return l.flushTo(offset) }
+
 // flushTo makes at least the offsets below target durable. It flushes up to
 // the log end offset it sees once it holds the flush lock, so a caller that
 // waited behind another flush usually finds its work done (group commit).

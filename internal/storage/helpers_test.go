@@ -119,6 +119,7 @@ func (h *harness) crash() {
 	m := h.m
 	close(m.stop)
 	<-m.done
+	close(m.flushJobs)
 	m.env.sched.close()
 	for _, l := range m.Logs() {
 		l.mu.Lock()

@@ -102,6 +102,9 @@ type Manager struct {
 	// cpMu serialises checkpoint writes.
 	cpMu sync.Mutex
 
+	// flushJobs feeds the flusher goroutines of FlushAll.
+	flushJobs chan flushJob
+
 	startMoved chan struct{}
 	stop       chan struct{}
 	done       chan struct{}
@@ -155,8 +158,48 @@ func OpenManager(opts ManagerOptions) (*Manager, error) {
 			return nil, err
 		}
 	}
+	m.flushJobs = make(chan flushJob)
+	for range flushWorkers {
+		go m.flusher()
+	}
 	go m.background()
 	return m, nil
+}
+
+// flushWorkers is how many fsyncs FlushAll runs at once. fsync waits on the
+// disk, not the CPU; issuing them together lets the filesystem journal
+// commit them in one go (group commit across partitions).
+const flushWorkers = 16
+
+type flushJob struct {
+	log    *Log
+	offset int64
+	err    *error
+	wg     *sync.WaitGroup
+}
+
+func (m *Manager) flusher() {
+	for j := range m.flushJobs {
+		*j.err = j.log.flushTo(j.offset)
+		j.wg.Done()
+	}
+}
+
+// FlushAll makes the offsets below upTo[i] of logs[i] durable, fsyncing
+// the logs concurrently, and returns each one's error.
+func (m *Manager) FlushAll(logs []*Log, upTo []int64) []error {
+	errs := make([]error, len(logs))
+	if len(logs) == 1 {
+		errs[0] = logs[0].flushTo(upTo[0])
+		return errs
+	}
+	var wg sync.WaitGroup
+	wg.Add(len(logs))
+	for i, l := range logs {
+		m.flushJobs <- flushJob{log: l, offset: upTo[i], err: &errs[i], wg: &wg}
+	}
+	wg.Wait()
+	return errs
 }
 
 // abort closes what a failed open had opened, without claiming a clean
@@ -468,6 +511,7 @@ func (m *Manager) Close() error {
 	m.closeOnce.Do(func() {
 		close(m.stop)
 		<-m.done
+		close(m.flushJobs)
 		m.env.sched.close()
 		var firstErr error
 		for _, l := range m.Logs() {
