@@ -172,50 +172,45 @@ func pick(groups []string, idx []int) []string {
 
 // DescribeGroups describes groups, in request order.
 func (c *Coordinator) DescribeGroups(ctx context.Context, rq Request, groups []string) []kmsg.DescribeGroupsResponseGroup {
-	out := make([]kmsg.DescribeGroupsResponseGroup, len(groups))
-	fail := func(i int, code int16) {
-		d := kmsg.NewDescribeGroupsResponseGroup()
-		d.Group, d.ErrorCode = groups[i], code
-		out[i] = d
-	}
-	shards, errs := c.byShard(groups)
-	for i, code := range errs {
-		fail(i, code)
-	}
-	for sh, idx := range shards {
-		names := pick(groups, idx)
-		msg, code := sh.do(ctx, rq, func(s *Shard, now int64, rq Request) { s.DescribeGroups(now, rq, names) })
-		for k, i := range idx {
-			if code != 0 {
-				fail(i, code)
-			} else {
-				out[i] = msg.([]kmsg.DescribeGroupsResponseGroup)[k]
-			}
-		}
-	}
-	return out
+	return perGroup(c, ctx, rq, groups,
+		func(s *Shard, now int64, rq Request, names []string) { s.DescribeGroups(now, rq, names) },
+		func(group string, code int16) kmsg.DescribeGroupsResponseGroup {
+			d := kmsg.NewDescribeGroupsResponseGroup()
+			d.Group, d.ErrorCode = group, code
+			return d
+		})
 }
 
 // DeleteGroups deletes empty groups, answering in request order.
 func (c *Coordinator) DeleteGroups(ctx context.Context, rq Request, groups []string) []kmsg.DeleteGroupsResponseGroup {
-	out := make([]kmsg.DeleteGroupsResponseGroup, len(groups))
-	fail := func(i int, code int16) {
-		d := kmsg.NewDeleteGroupsResponseGroup()
-		d.Group, d.ErrorCode = groups[i], code
-		out[i] = d
-	}
+	return perGroup(c, ctx, rq, groups,
+		func(s *Shard, now int64, rq Request, names []string) { s.DeleteGroups(now, rq, names) },
+		func(group string, code int16) kmsg.DeleteGroupsResponseGroup {
+			d := kmsg.NewDeleteGroupsResponseGroup()
+			d.Group, d.ErrorCode = group, code
+			return d
+		})
+}
+
+// perGroup runs a per-group operation on the shards owning the groups and
+// answers in request order: each shard's operation answers its groups in
+// the order given, and a group this broker cannot serve gets fail's answer
+// with the error code.
+func perGroup[T any](c *Coordinator, ctx context.Context, rq Request, groups []string,
+	op func(s *Shard, now int64, rq Request, names []string), fail func(group string, code int16) T) []T {
+	out := make([]T, len(groups))
 	shards, errs := c.byShard(groups)
 	for i, code := range errs {
-		fail(i, code)
+		out[i] = fail(groups[i], code)
 	}
 	for sh, idx := range shards {
 		names := pick(groups, idx)
-		msg, code := sh.do(ctx, rq, func(s *Shard, now int64, rq Request) { s.DeleteGroups(now, rq, names) })
+		msg, code := sh.do(ctx, rq, func(s *Shard, now int64, rq Request) { op(s, now, rq, names) })
 		for k, i := range idx {
 			if code != 0 {
-				fail(i, code)
+				out[i] = fail(groups[i], code)
 			} else {
-				out[i] = msg.([]kmsg.DeleteGroupsResponseGroup)[k]
+				out[i] = msg.([]T)[k]
 			}
 		}
 	}
