@@ -11,6 +11,7 @@ import (
 	"runtime"
 	"strings"
 	"sync/atomic"
+	"syscall"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -222,10 +223,14 @@ func (p Pacer) At(i int64) time.Time {
 }
 
 // Wait blocks until send i is due and returns its due time; false when
-// ctx ended first. Waits shorter than spinBelow yield instead of sleeping,
-// since a sleep may oversleep by tens of microseconds.
+// ctx ended first. The Go runtime's timers wake up to a millisecond late,
+// which at 10,000 sends/s would count as latency, and spinning would
+// starve the network poller when GOMAXPROCS is 1; so the last stretch of
+// a wait sleeps in the kernel (nanosleep, precise to tens of
+// microseconds) and the last 150 µs spin. Paced senders should run with GOMAXPROCS >= 2 (see
+// PacedProcs) so that the sleeping thread never holds the only P.
 func (p Pacer) Wait(ctx context.Context, i int64) (time.Time, bool) {
-	const spinBelow = 100 * time.Microsecond
+	const kernelBelow, spinBelow = 2 * time.Millisecond, 150 * time.Microsecond
 	due := p.At(i)
 	for {
 		wait := time.Until(due)
@@ -234,8 +239,11 @@ func (p Pacer) Wait(ctx context.Context, i int64) (time.Time, bool) {
 			return due, ctx.Err() == nil
 		case wait < spinBelow:
 			runtime.Gosched()
+		case wait < kernelBelow:
+			ts := syscall.NsecToTimespec(int64(wait - spinBelow))
+			syscall.Nanosleep(&ts, nil)
 		default:
-			t := time.NewTimer(wait - spinBelow/2)
+			t := time.NewTimer(wait - kernelBelow)
 			select {
 			case <-ctx.Done():
 				t.Stop()
@@ -243,6 +251,13 @@ func (p Pacer) Wait(ctx context.Context, i int64) (time.Time, bool) {
 			case <-t.C:
 			}
 		}
+	}
+}
+
+// PacedProcs raises GOMAXPROCS to 2 at least, for Pacer.Wait.
+func PacedProcs() {
+	if runtime.GOMAXPROCS(0) < 2 {
+		runtime.GOMAXPROCS(2)
 	}
 }
 

@@ -219,6 +219,9 @@ func runPerfProduce(ctx context.Context, g *Globals, o perfProduceOptions) error
 	}
 	cancel()
 
+	if o.throughput > 0 {
+		PacedProcs()
+	}
 	ctx, stop := interruptible(ctx)
 	defer stop()
 	run := newPerfProduceRun(o)
