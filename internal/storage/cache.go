@@ -54,7 +54,14 @@ func (c *indexCache) add(s *segment, durable func(*segment) bool) {
 			c.hand++
 			continue
 		}
-		v.loadMu.Lock()
+		// TryLock: the cache must never wait for a segment's loadMu while
+		// holding its own lock (a loader holds loadMu and then takes the
+		// log's flushMu, and a closing log holds flushMu and then takes
+		// the cache's lock). A segment being loaded is skipped this turn.
+		if !v.loadMu.TryLock() {
+			c.hand++
+			continue
+		}
 		if v.pinned.Load() {
 			v.loadMu.Unlock()
 			c.hand++

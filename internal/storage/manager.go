@@ -388,9 +388,15 @@ func (m *Manager) Delete(tp TopicPartition) error {
 	delete(m.root, l)
 	m.mu.Unlock()
 
+	// Taking flushMu waits for a flush in progress (a rolled segment's,
+	// in the background): once the directory is renamed, a late flush
+	// would write index files into whatever is created under the old name.
+	// Later flushes see the log closed.
 	l.mu.Lock()
+	l.flushMu.Lock()
 	l.closed.Store(true)
 	segs := l.segments()
+	l.flushMu.Unlock()
 	for _, s := range segs {
 		m.env.cache.remove(s)
 		s.release()
