@@ -589,4 +589,3 @@ func TestErrors(t *testing.T) {
 		}
 	})
 }
-
