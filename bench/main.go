@@ -15,6 +15,7 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
@@ -170,7 +171,12 @@ func runBench(args []string) error {
 	skipLimits := fs.Bool("skip-limits", false, "do not measure the machine's limits (iperf3, fio)")
 	fjordBin := fs.String("fjord", "", "a fjord binary to measure (default: built from this repository)")
 	consumeMiB := fs.Int64("consume-mib", 0, "MiB in the consumed topic (default 1024, 256 with --quick)")
+	reportFrom := fs.String("report-from", "", "measure nothing: write the docs from this raw results file (bench/results/run-*.json)")
+	docsRoot := fs.String("docs-root", "", "write docs/benchmarks.md and docs/bench/ under this directory (default: the repository)")
 	fs.Parse(args)
+	if *reportFrom != "" {
+		return reportFromFile(*reportFrom, *docsRoot)
+	}
 	docsSet := false
 	fs.Visit(func(f *flag.Flag) { docsSet = docsSet || f.Name == "docs" })
 	if !docsSet && (*quick || *serversFlag != "" || *only != "") {
@@ -278,7 +284,10 @@ func runBench(args []string) error {
 	fmt.Fprintln(os.Stderr, "raw results:", path)
 	fmt.Print(rep.markdown(""))
 	if *docs {
-		if err := rep.writeDocs(b.root); err != nil {
+		if *docsRoot == "" {
+			*docsRoot = b.root
+		}
+		if err := rep.writeDocs(*docsRoot); err != nil {
 			return err
 		}
 		fmt.Fprintln(os.Stderr, "wrote docs/benchmarks.md and docs/bench/*.png")
@@ -449,4 +458,31 @@ func serverVersion(b *bench, s server) string {
 		return "franz-go kfake " + moduleVersion("github.com/twmb/franz-go/pkg/kfake")
 	}
 	return ""
+}
+
+func reportFromFile(path, root string) error {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return err
+	}
+	var rep report
+	if err := json.Unmarshal(b, &rep); err != nil {
+		return fmt.Errorf("%s: %w", path, err)
+	}
+	rep.summarise()
+	if root == "" {
+		wd, err := os.Getwd()
+		if err != nil {
+			return err
+		}
+		root = filepath.Dir(wd) // run from bench/
+		if fileExists(filepath.Join(wd, "bench", "go.mod")) {
+			root = wd
+		}
+	}
+	if err := rep.writeDocs(root); err != nil {
+		return err
+	}
+	fmt.Fprintln(os.Stderr, "wrote", filepath.Join(root, "docs", "benchmarks.md"), "and", filepath.Join(root, "docs", "bench"))
+	return nil
 }

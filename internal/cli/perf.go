@@ -224,23 +224,23 @@ func (p Pacer) At(i int64) time.Time {
 
 // Wait blocks until send i is due and returns its due time; false when
 // ctx ended first. The Go runtime's timers wake up to a millisecond late,
-// which at 10,000 sends/s would count as latency, and spinning would
-// starve the network poller when GOMAXPROCS is 1; so the last stretch of
-// a wait sleeps in the kernel (nanosleep, precise to tens of
-// microseconds) and the last 150 µs spin. Paced senders should run with GOMAXPROCS >= 2 (see
-// PacedProcs) so that the sleeping thread never holds the only P.
+// which at 10,000 sends/s would count as latency; spinning instead takes
+// the core from the client's own goroutines (on a load generator pinned
+// to one core it added 5 ms to every latency) and, with GOMAXPROCS 1,
+// starves the network poller. So the last 2 ms of a wait sleep in the
+// kernel (nanosleep: its timer slack is 50 µs). Paced senders should run
+// with GOMAXPROCS >= 2 (PacedProcs) so that the sleeping thread never
+// holds the only P.
 func (p Pacer) Wait(ctx context.Context, i int64) (time.Time, bool) {
-	const kernelBelow, spinBelow = 2 * time.Millisecond, 150 * time.Microsecond
+	const kernelBelow = 2 * time.Millisecond
 	due := p.At(i)
 	for {
 		wait := time.Until(due)
 		switch {
 		case wait <= 0:
 			return due, ctx.Err() == nil
-		case wait < spinBelow:
-			runtime.Gosched()
 		case wait < kernelBelow:
-			ts := syscall.NsecToTimespec(int64(wait - spinBelow))
+			ts := syscall.NsecToTimespec(int64(wait))
 			syscall.Nanosleep(&ts, nil)
 		default:
 			t := time.NewTimer(wait - kernelBelow)
