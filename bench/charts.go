@@ -96,6 +96,8 @@ func (r *report) barChart(path, title string, labels, ids, servers []string) err
 	}
 	p.NominalX(labels...)
 	p.Y.Min = 0
+	p.Y.Max *= 1.3 // room for the legend
+	p.Y.Tick.Marker = intTicks{}
 	width := vg.Length(math.Max(6, 1.6*float64(len(ids)))) * vg.Inch
 	return p.Save(width, 4.5*vg.Inch, path)
 }
@@ -142,4 +144,17 @@ func (r *report) latencyChart(path string, w workload) error {
 	}
 	p.NominalX(names...)
 	return p.Save(8*vg.Inch, 4.5*vg.Inch, path)
+}
+
+// intTicks are plot.DefaultTicks without decimals.
+type intTicks struct{}
+
+func (intTicks) Ticks(min, max float64) []plot.Tick {
+	ts := plot.DefaultTicks{}.Ticks(min, max)
+	for i := range ts {
+		if ts[i].Label != "" {
+			ts[i].Label = fmt.Sprintf("%.0f", ts[i].Value)
+		}
+	}
+	return ts
 }

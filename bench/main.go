@@ -381,7 +381,10 @@ func (b *bench) measure(ctx context.Context, s server, w workload, r int, t timi
 		m.Err = err.Error()
 		return m
 	}
-	defer os.RemoveAll(dir)
+	defer func() {
+		os.RemoveAll(dir)
+		syscall.Sync() // what the run left dirty is not the next run's to write back
+	}()
 	addr, p, err := s.start(b, dir, w)
 	if p != nil {
 		defer p.stop(15 * time.Second)
@@ -451,7 +454,11 @@ func serverVersion(b *bench, s server) string {
 	case "nats":
 		return run("nats-server", "--version")
 	case "redis":
-		return run("redis-server", "--version")
+		v := run("redis-server", "--version") // "Redis server v=7.0.15 sha=..."
+		if i := strings.Index(v, " sha="); i > 0 {
+			v = v[:i]
+		}
+		return v
 	case "fjord", "fjord-fsync":
 		return "fjord " + gitCommit(b.root)
 	case "kfake", "kfake-disk", "kfake-sync":
