@@ -119,3 +119,19 @@ func show(b []byte) string {
 	}
 	return fmt.Sprintf("%q", b)
 }
+
+// EmptyAsNull is recs with empty keys and values made null, for readers
+// that cannot tell the two apart.
+func EmptyAsNull(recs []Rec) []Rec {
+	out := make([]Rec, len(recs))
+	for i, r := range recs {
+		if r.Key != nil && len(r.Key) == 0 {
+			r.Key = nil
+		}
+		if r.Value != nil && len(r.Value) == 0 {
+			r.Value = nil
+		}
+		out[i] = r
+	}
+	return out
+}

@@ -10,6 +10,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/twmb/franz-go/pkg/kgo"
 	"github.com/twmb/franz-go/pkg/kmsg"
 )
 
@@ -87,4 +88,36 @@ func LatestMarkers(t Fataler, produce func(marker string) error, poll func(ctx c
 		t.Fatalf("consumed markers %d..%d, produced up to %d", first, first+len(got)-1, produced-1)
 	}
 	return got
+}
+
+// ReadWithFranz reads n records of partition 0 of topic from the start
+// with franz-go, the reference reader, for clients whose own reader loses
+// a distinction (kafka-go: empty and null values).
+func ReadWithFranz(addr, topic string, n int) ([]Rec, error) {
+	cl, err := kgo.NewClient(kgo.SeedBrokers(addr),
+		kgo.ConsumePartitions(map[string]map[int32]kgo.Offset{topic: {0: kgo.NewOffset().AtStart()}}))
+	if err != nil {
+		return nil, err
+	}
+	defer cl.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	var out []Rec
+	for len(out) < n {
+		fs := cl.PollFetches(ctx)
+		if ctx.Err() != nil {
+			return out, fmt.Errorf("franz-go read %d of %d records", len(out), n)
+		}
+		if err := fs.Err0(); err != nil {
+			return out, err
+		}
+		for _, r := range fs.Records() {
+			rec := Rec{Key: r.Key, Value: r.Value, Timestamp: r.Timestamp}
+			for _, h := range r.Headers {
+				rec.Headers = append(rec.Headers, Header{h.Key, string(h.Value)})
+			}
+			out = append(out, rec)
+		}
+	}
+	return out, nil
 }
