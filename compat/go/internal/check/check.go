@@ -207,12 +207,7 @@ func NotApplicable(scenario int, name, reason string) {
 // the exit code is non-zero on any failure. clientName and module name the
 // client whose version is printed (from the binary's build info).
 func Main(m *testing.M, clientName, module string) {
-	std.Client(clientName, ModuleVersion(module))
-	code := m.Run()
-	if !std.Summary() && code == 0 {
-		code = 1
-	}
-	os.Exit(code)
+	MainVersion(m, clientName, ModuleVersion(module))
 }
 
 // ModuleVersion is the version of a module required by compat/go's go.mod
@@ -238,4 +233,14 @@ func (r *Report) Results() []Result {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	return slices.Clone(r.results)
+}
+
+// MainVersion is Main with the version given rather than read from go.mod.
+func MainVersion(m *testing.M, clientName, version string) {
+	std.Client(clientName, version)
+	code := m.Run()
+	if !std.Summary() && code == 0 {
+		code = 1
+	}
+	os.Exit(code)
 }
