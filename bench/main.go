@@ -143,6 +143,7 @@ type bench struct {
 	work      string // scratch directory for data dirs
 	debugAddr string // profile: fjord's pprof address
 	nullAddrs map[string]bool
+	quietWait time.Duration // before each measurement, wait up to this long for a quiet machine
 }
 
 func (b *bench) isNull(addr string) bool { return b.nullAddrs[addr] }
@@ -155,8 +156,13 @@ type measurement struct {
 	Started  time.Time `json:"started"`
 	Load1    float64   `json:"load1"` // 1-minute load average when it started
 	// OtherCores is how many cores other work on the machine kept busy
-	// on average during the measurement (all CPU time less the bench's).
-	OtherCores float64     `json:"other_cores"`
+	// on average during the measurement (all CPU time less the bench's);
+	// StealCores how many the hypervisor took (steal time).
+	OtherCores float64 `json:"other_cores"`
+	StealCores float64 `json:"steal_cores"`
+	// QuietWaitS is how long the bench waited for the machine to calm
+	// down before starting.
+	QuietWaitS float64     `json:"quiet_wait_s,omitempty"`
 	Result     *perfResult `json:"result,omitempty"`
 	Err        string      `json:"error,omitempty"`
 }
@@ -171,6 +177,7 @@ func runBench(args []string) error {
 	skipLimits := fs.Bool("skip-limits", false, "do not measure the machine's limits (iperf3, fio)")
 	fjordBin := fs.String("fjord", "", "a fjord binary to measure (default: built from this repository)")
 	consumeMiB := fs.Int64("consume-mib", 0, "MiB in the consumed topic (default 1024, 256 with --quick)")
+	quietWait := fs.Duration("quiet-wait", 20*time.Second, "before each measurement, wait up to this long for other work and CPU steal to drop below a quarter of a core")
 	reportFrom := fs.String("report-from", "", "measure nothing: write the docs from this raw results file (bench/results/run-*.json)")
 	docsRoot := fs.String("docs-root", "", "write docs/benchmarks.md and docs/bench/ under this directory (default: the repository)")
 	fs.Parse(args)
@@ -211,6 +218,7 @@ func runBench(args []string) error {
 		return err
 	}
 	defer os.RemoveAll(b.work)
+	b.quietWait = *quietWait
 	if err := checkTools(); err != nil {
 		return err
 	}
@@ -268,6 +276,9 @@ func runBench(args []string) error {
 				}
 				m := b.measure(ctx, s, w, r, t)
 				rep.Measurements = append(rep.Measurements, m)
+				if _, err := rep.writeJSON(filepath.Join(b.root, "bench", "results")); err != nil {
+					return err
+				}
 				done++
 				eta := time.Duration(float64(time.Since(start)) / float64(done) * float64(total-done)).Round(time.Second)
 				fmt.Fprintf(os.Stderr, "[%d/%d, %s left] run %d %-32s %-12s %s\n", done, total, eta, r, w.ID(), s.Name, m.brief())
@@ -308,9 +319,17 @@ func (m measurement) brief() string {
 	case m.Err != "":
 		return "error: " + m.Err
 	case m.Result.TargetRate > 0 && m.Result.Latency != nil:
-		return fmt.Sprintf("%.0f records/s, latency %s", m.Result.RecordsPerSec, m.Result.Latency)
+		return fmt.Sprintf("%.0f records/s, latency %s%s", m.Result.RecordsPerSec, m.Result.Latency, m.noise())
 	}
-	return fmt.Sprintf("%.1f MB/s, %.0f records/s", m.Result.MBPerSec, m.Result.RecordsPerSec)
+	return fmt.Sprintf("%.1f MB/s, %.0f records/s%s", m.Result.MBPerSec, m.Result.RecordsPerSec, m.noise())
+}
+
+func (m measurement) noise() string {
+	s := fmt.Sprintf(" [other %.2f, steal %.2f cores", m.OtherCores, m.StealCores)
+	if m.QuietWaitS > 0 {
+		s += fmt.Sprintf(", waited %.0f s", m.QuietWaitS)
+	}
+	return s + "]"
 }
 
 // setup finds the repository, builds fjord (unless given) and makes the
@@ -374,8 +393,14 @@ func checkTools() error {
 // measure starts the server afresh, runs the load and stops the server.
 func (b *bench) measure(ctx context.Context, s server, w workload, r int, t timing) (m measurement) {
 	m = measurement{Server: s.Name, Workload: w.ID(), Rep: r, Started: time.Now().UTC(), Load1: loadAvg()[0]}
+	if b.quietWait > 0 {
+		m.QuietWaitS = waitQuiet(ctx, busyMark, b.quietWait).Seconds()
+	}
 	other := startOtherLoad()
-	defer func() { m.OtherCores = round2(other.done()) }()
+	defer func() {
+		o, st := other.done()
+		m.OtherCores, m.StealCores = round2(o), round2(st)
+	}()
 	dir, err := os.MkdirTemp(b.work, s.Name+"-")
 	if err != nil {
 		m.Err = err.Error()

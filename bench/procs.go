@@ -171,13 +171,14 @@ func waitListening(p *proc, addr string, timeout time.Duration) error {
 	}
 }
 
-// cpuBusy is the CPU time all cores spent busy since boot, from /proc/stat.
-func cpuBusy() time.Duration {
+// cpuTimes is the CPU time all cores spent busy since boot and the time
+// the hypervisor took from them (steal), from /proc/stat.
+func cpuTimes() (busy, steal time.Duration) {
 	var name string
 	var v [8]int64 // user nice system idle iowait irq softirq steal
 	fmt.Sscan(readFile("/proc/stat"), &name, &v[0], &v[1], &v[2], &v[3], &v[4], &v[5], &v[6], &v[7])
-	ticks := v[0] + v[1] + v[2] + v[5] + v[6] + v[7]
-	return time.Duration(ticks) * 10 * time.Millisecond // USER_HZ is 100 on Linux
+	const tick = 10 * time.Millisecond // USER_HZ is 100 on Linux
+	return time.Duration(v[0]+v[1]+v[2]+v[5]+v[6]) * tick, time.Duration(v[7]) * tick
 }
 
 // selfCPU is this process's CPU time.
@@ -188,23 +189,42 @@ func selfCPU() time.Duration {
 }
 
 // otherLoad tracks how busy the machine was with work other than the
-// bench's between its start and done.
+// bench's, and how much CPU the hypervisor took, between its start and
+// done.
 type otherLoad struct {
-	start           time.Time
-	busy, ours, own time.Duration
+	start                  time.Time
+	busy, steal, ours, own time.Duration
 }
 
 func startOtherLoad() otherLoad {
-	return otherLoad{start: time.Now(), busy: cpuBusy(), ours: time.Duration(childCPU.Load()), own: selfCPU()}
+	busy, steal := cpuTimes()
+	return otherLoad{start: time.Now(), busy: busy, steal: steal, ours: time.Duration(childCPU.Load()), own: selfCPU()}
 }
 
-// done returns the cores other work kept busy on average.
-func (o otherLoad) done() float64 {
+// done returns the cores other work kept busy and the cores stolen, on
+// average.
+func (o otherLoad) done() (other, steal float64) {
 	wall := time.Since(o.start)
-	busy := cpuBusy() - o.busy
-	ours := time.Duration(childCPU.Load()) - o.ours + selfCPU() - o.own
 	if wall <= 0 {
-		return 0
+		return 0, 0
 	}
-	return max(0, float64(busy-ours)/float64(wall))
+	busy, st := cpuTimes()
+	ours := time.Duration(childCPU.Load()) - o.ours + selfCPU() - o.own
+	return max(0, float64(busy-o.busy-ours)/float64(wall)), float64(st-o.steal) / float64(wall)
+}
+
+// waitQuiet waits, up to limit, until a second passes with less than
+// threshold cores of other work and steal together; it returns how long
+// it waited.
+func waitQuiet(ctx context.Context, threshold float64, limit time.Duration) time.Duration {
+	start := time.Now()
+	for time.Since(start) < limit && ctx.Err() == nil {
+		o := startOtherLoad()
+		time.Sleep(time.Second)
+		other, steal := o.done()
+		if other+steal < threshold {
+			break
+		}
+	}
+	return time.Since(start).Round(time.Second)
 }

@@ -56,6 +56,7 @@ type summary struct {
 	VsNull        float64             `json:"vs_null,omitempty"` // MB/s over the null server's in this run
 	Latency       *cli.LatencySummary `json:"latency,omitempty"`
 	OtherCores    float64             `json:"other_cores"` // the highest of its runs
+	StealCores    float64             `json:"steal_cores"` // the highest of its runs
 }
 
 func (r *report) summarise() {
@@ -76,6 +77,7 @@ func (r *report) summarise() {
 			var lats []*cli.LatencySummary
 			for _, m := range ms {
 				sum.OtherCores = max(sum.OtherCores, m.OtherCores)
+				sum.StealCores = max(sum.StealCores, m.StealCores)
 				if m.Err != "" {
 					sum.Errors = append(sum.Errors, m.Err)
 					continue
@@ -183,7 +185,7 @@ func (r *report) workloads(kind string, paced bool) []workload {
 
 func (r *report) mark(s *summary) string {
 	m := ""
-	if s.OtherCores >= busyMark {
+	if s.OtherCores+s.StealCores >= busyMark {
 		m += " †"
 	}
 	if len(s.Errors) > 0 {
@@ -207,15 +209,16 @@ func (r *report) markdown(imgDir string) string {
 	p(" Servers pinned to core 0 and the load to core 1 (`taskset`), a fresh server and data directory for every run,")
 	p(" %.0f s warm-up then %.0f s measured; each figure is the median of %d run(s).", r.Timing.WarmupS, r.Timing.MeasuredS, r.Runs)
 	p(" \"× null\" is the ratio to the null Kafka server measured in the same run: the fraction of the client's ceiling a server reaches.\n\n")
-	other := []float64{}
+	var other, steal []float64
 	for _, m := range r.Measurements {
-		other = append(other, m.OtherCores)
+		other, steal = append(other, m.OtherCores), append(steal, m.StealCores)
 	}
 	p("Machine load: 1-minute load average %.2f before the run and %.2f after it (the bench itself keeps about two cores busy).", r.LoadStart[0], r.LoadEnd[0])
 	if len(other) > 0 {
-		p(" Other work on the machine (all CPU time less the bench's own) kept a median of %.2f and at most %.2f cores busy during the measurements;",
+		p(" During the measurements, other work on the machine (all CPU time less the bench's own) kept a median of %.2f and at most %.2f cores busy,",
 			median(other), slices.Max(other))
-		p(" cells with a run at %.2f cores or more of other work are marked †.", busyMark)
+		p(" and the hypervisor took (steal time) a median of %.2f and at most %.2f of the 2 cores.", median(steal), slices.Max(steal))
+		p(" Before each run the bench waited for a quiet second (up to a limit); cells with a run at %.2f cores or more of the two together are marked †.", busyMark)
 	}
 	p("\n\n")
 
