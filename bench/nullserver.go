@@ -158,12 +158,25 @@ func (s *nullServer) serveConn(c net.Conn) {
 		if _, err := w.Write(out); err != nil {
 			return
 		}
-		if r.Buffered() == 0 {
+		if !nextBuffered(r) {
 			if err := w.Flush(); err != nil {
 				return
 			}
 		}
 	}
+}
+
+// nextBuffered reports whether a whole request is already read into r,
+// so that answering it need not wait for the network.
+func nextBuffered(r *bufio.Reader) bool {
+	if r.Buffered() < 4 {
+		return false
+	}
+	b, err := r.Peek(4) // does not block: the bytes are buffered
+	if err != nil {
+		return false
+	}
+	return r.Buffered() >= 4+int(binary.BigEndian.Uint32(b))
 }
 
 func (s *nullServer) handle(req kmsg.Request, asked int16, scratch []byte) (kmsg.Response, []byte) {
