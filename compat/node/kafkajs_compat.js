@@ -186,7 +186,7 @@ async function scenario2 (r, b) {
     fail('the idempotent producer produced without a producer id')
   })
   r.notApplicable(2, 'idempotent and transactional produce',
-    "Fjord does not implement InitProducerId or transactions yet (kafkajs's idempotent producer fails, checked above)")
+    "Fjord does not implement InitProducerId or transactions yet; the idempotent producer is checked to fail cleanly")
 }
 
 async function scenario3 (r, b) {

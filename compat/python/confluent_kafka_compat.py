@@ -177,7 +177,7 @@ def scenario2(r, b):
         fail("the idempotent producer produced without a producer id")
     r.check(2, "idempotent producer (enable.idempotence) without InitProducerId", idempotent)
     r.not_applicable(2, "idempotent and transactional produce",
-                     "Fjord does not implement InitProducerId or transactions yet (librdkafka's idempotent producer fails, checked above)")
+                     "Fjord does not implement InitProducerId or transactions yet; the idempotent producer is checked to fail cleanly")
 
 
 def scenario3(r, b):

@@ -249,7 +249,7 @@ func TestProduce(t *testing.T) {
 			t.Fatalf("%v", err)
 		}
 	})
-	check.NotApplicable(2, "transactional produce", "Fjord does not implement InitProducerId or transactions yet")
+	check.NotApplicable(2, "transactional produce", "Fjord does not implement InitProducerId or transactions yet; kgo's default idempotent producer falls back to producing without a producer id (checked)")
 }
 
 func TestConsume(t *testing.T) {

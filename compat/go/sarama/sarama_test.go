@@ -282,7 +282,7 @@ func TestProduce(t *testing.T) {
 		}
 	})
 	check.NotApplicable(2, "idempotent and transactional produce",
-		"Fjord does not implement InitProducerId or transactions yet (sarama's idempotent producer refuses to start, checked above)")
+		"Fjord does not implement InitProducerId or transactions yet; the idempotent producer is checked to fail cleanly")
 }
 
 func TestConsume(t *testing.T) {

@@ -143,6 +143,13 @@ func (b *broker) kill() {
 	b.cmd = nil
 }
 
+// crash kills the broker with SIGKILL and starts it again on the same port
+// and data, as after a crash.
+func (b *broker) crash() error {
+	b.kill()
+	return b.start()
+}
+
 // restart stops the broker cleanly and starts it again on the same port
 // and data.
 func (b *broker) restart() error {

@@ -38,8 +38,9 @@ Each client runs, unchanged and pinned to the version shown, against a fresh
 3. consume from earliest, latest, an offset and a timestamp: the records
    identical to what was produced, in order;
 4. a consumer group of 3 members sharing 6 partitions: one leaves, one is
-   killed (SIGKILL), the broker restarts, a new member resumes from the
-   committed offsets; no record lost or consumed twice;
+   killed (SIGKILL), the broker restarts (SIGTERM) and crashes (SIGKILL), a
+   new member resumes from the committed offsets; no record lost or consumed
+   twice;
 5. describe/alter configs; list/describe/delete groups; list offsets;
 6. error paths: an unknown topic with auto-create off, a record over
    ` + "`max.message.bytes`" + `, acks=2.
@@ -82,7 +83,7 @@ listed below the table. Sources: ` + "`compat/`" + ` (README.md has how to run i
 			for _, res := range rs {
 				switch res.Status {
 				case check.NA:
-					notes = append(notes, "n/a: "+res.Name+" ("+res.Detail+")")
+					notes = append(notes, "n/a: "+res.Name+" — "+res.Detail)
 				case check.Fail:
 					notes = append(notes, "FAILED: "+res.Name)
 				}

@@ -33,9 +33,10 @@ import (
 //  5. B is killed (SIGKILL); after its session timeout A has all 6
 //  6. batch 3
 //  7. the broker restarts (SIGTERM, same data); A goes on: batch 4
-//  8. A leaves; a new member D resumes from the committed offsets: it
-//     reads batch 5 and nothing before
-//  9. every record produced was consumed, none twice, identical, in order
+//  8. the broker is killed (SIGKILL) and started again; A goes on: batch 5
+//  9. A leaves; a new member D resumes from the committed offsets: it
+//     reads batch 6 and nothing before
+// 10. every record produced was consumed, none twice, identical, in order
 //
 // Every disruption happens once all records are committed, so at-least-once
 // allows no duplicate here: any is a failure.
@@ -135,11 +136,20 @@ func runGroupScenario(memberCmd, env []string, dir string, b *broker, report *ch
 			return g.waitBalanced(check.SessionTimeout+30*time.Second, "A")
 		}},
 		{"batch 3 consumed once by the survivor and committed", func() error { return g.batch(3, 30*time.Second) }},
-		{"broker restart: the member goes on, batch 4 consumed once and committed", func() error {
+		{"broker restart (SIGTERM): the member goes on, batch 4 consumed once and committed", func() error {
 			if err := g.b.restart(); err != nil {
 				return err
 			}
 			if err := g.batch(4, 45*time.Second); err != nil {
+				return err
+			}
+			return g.waitBalanced(30*time.Second, "A")
+		}},
+		{"broker crash (SIGKILL) and restart: the member goes on, batch 5 consumed once and committed", func() error {
+			if err := g.b.crash(); err != nil {
+				return err
+			}
+			if err := g.batch(5, 45*time.Second); err != nil {
 				return err
 			}
 			return g.waitBalanced(30*time.Second, "A")
@@ -154,7 +164,7 @@ func runGroupScenario(memberCmd, env []string, dir string, b *broker, report *ch
 			if err := g.waitBalanced(45*time.Second, "D"); err != nil {
 				return err
 			}
-			if err := g.batch(5, 30*time.Second); err != nil {
+			if err := g.batch(6, 30*time.Second); err != nil {
 				return err
 			}
 			if err := g.leave("D"); err != nil {
@@ -165,7 +175,7 @@ func runGroupScenario(memberCmd, env []string, dir string, b *broker, report *ch
 			for p, offs := range g.got {
 				for o, cs := range offs {
 					for _, c := range cs {
-						if c.member == "D" && !strings.HasPrefix(c.key, "b5-") {
+						if c.member == "D" && !strings.HasPrefix(c.key, "b6-") {
 							return fmt.Errorf("D read %s at partition %d offset %d, from before it started: the committed offsets were not used", c.key, p, o)
 						}
 					}
