@@ -84,8 +84,13 @@ func (b *broker) startOnce(args []string, logf *os.File) (bindFailed bool, err e
 	if err := cmd.Start(); err != nil {
 		return false, err
 	}
+	trackGroup(cmd.Process.Pid)
 	exited := make(chan error, 1)
-	go func() { exited <- cmd.Wait() }()
+	go func() {
+		err := cmd.Wait()
+		untrackGroup(cmd.Process.Pid)
+		exited <- err
+	}()
 	// Ready when this start has logged "broker started" (so a listener of
 	// some other process on the port is not taken for ours) and it accepts
 	// connections.

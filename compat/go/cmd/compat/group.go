@@ -226,6 +226,7 @@ func (g *groupRun) start(name string) error {
 		return fmt.Errorf("member %s: %w", name, err)
 	}
 	m.cmd = cmd
+	trackGroup(cmd.Process.Pid)
 	g.mu.Lock()
 	g.members[name] = m
 	g.mu.Unlock()
@@ -237,6 +238,7 @@ func (g *groupRun) start(name string) error {
 			g.line(m, sc.Text())
 		}
 		m.err = cmd.Wait()
+		untrackGroup(cmd.Process.Pid)
 		logf.Close()
 		close(m.done)
 	}()

@@ -76,6 +76,7 @@ func main() {
 	scriptTimeout := flag.Duration("timeout", 4*time.Minute, "time limit of one client's script")
 	keep := flag.Bool("keep", false, "keep the temporary directory (broker data, logs)")
 	flag.Parse()
+	killGroupsOnSignal()
 
 	if *root == "" {
 		r, err := findRoot()
@@ -107,6 +108,7 @@ func main() {
 		fmt.Println("temporary directory:", tmp)
 	} else {
 		defer os.RemoveAll(tmp)
+		removeOnSignal = tmp
 	}
 
 	start := time.Now()
@@ -310,6 +312,11 @@ func runScript(args []string, cwd string, env []string, logPath string, timeout 
 	if err := cmd.Start(); err != nil {
 		return "", nil, fmt.Sprintf("cannot run %s: %v", strings.Join(args, " "), err)
 	}
+	trackGroup(cmd.Process.Pid)
+	defer func() {
+		syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL) // whatever the script left running
+		untrackGroup(cmd.Process.Pid)
+	}()
 	var last string
 	sc := bufio.NewScanner(out)
 	sc.Buffer(make([]byte, 64<<10), 4<<20)
