@@ -358,7 +358,7 @@ func TestConsume(t *testing.T) {
 func TestConfigsGroupsOffsets(t *testing.T) {
 	addr := check.Env(check.EnvBootstrap)
 	topicConfig := func(t *check.T, adm sarama.ClusterAdmin, name string) map[string]sarama.ConfigEntry {
-		entries, err := adm.DescribeConfig(sarama.ConfigResource{Type: sarama.TopicResource, Name: "configs"})
+		entries, err := adm.DescribeConfig(sarama.ConfigResource{Type: sarama.TopicResource, Name: name})
 		if err != nil {
 			t.Fatalf("describe: %v", err)
 		}

@@ -96,6 +96,9 @@ func main() {
 			selected = append(selected, clients[i])
 		}
 	}
+	if *checkDoc && len(selected) != len(clients) {
+		fatal(errors.New("-check-doc needs every client (the document covers them all)"))
+	}
 	if *docPath == "" {
 		*docPath = filepath.Join(*root, "docs", "compatibility.md")
 	}

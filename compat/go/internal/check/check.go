@@ -237,6 +237,7 @@ func (r *Report) Results() []Result {
 
 // MainVersion is Main with the version given rather than read from go.mod.
 func MainVersion(m *testing.M, clientName, version string) {
+	Env(EnvBootstrap) // exits with a hint when not run by compat/run
 	std.Client(clientName, version)
 	code := m.Run()
 	if !std.Summary() && code == 0 {
