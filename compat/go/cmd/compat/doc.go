@@ -47,7 +47,7 @@ Each client runs, unchanged and pinned to the version shown, against a fresh
 
 "Not applicable" means the client cannot do it, or Fjord does not implement
 what it needs yet; the reason is given for each. The checks behind each row are
-listed below the table. Sources: ` + "`compat/`" + ` (README.md has how to run it).
+listed below the table. The suite: ` + "`compat/`" + ` (` + "`compat/README.md`" + `).
 
 ## Results
 
