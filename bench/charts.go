@@ -30,7 +30,7 @@ func (r *report) charts(dir string) error {
 		var labels []string
 		var ids []string
 		for _, w := range ws {
-			labels = append(labels, strings.ReplaceAll(strings.ReplaceAll(w.Short(), ", ", "\n"), " partitions", "p"))
+			labels = append(labels, strings.NewReplacer(", ", "\n", " partitions", "p", " partition", "p").Replace(w.Short()))
 			ids = append(ids, w.ID())
 		}
 		if err := r.barChart(filepath.Join(dir, "produce-throughput.png"), "Produce throughput (median MB/s)", labels, ids, r.mainServers()); err != nil {

@@ -266,8 +266,11 @@ func runBench(args []string) error {
 	}
 	start, done := time.Now(), 0
 	for r := 1; r <= *runs; r++ {
+		// Each run starts the round at another server, so that none is
+		// always the first after a pause or after the same neighbour.
+		order := append(slices.Clone(servers[(r-1)%len(servers):]), servers[:(r-1)%len(servers)]...)
 		for _, w := range workloads {
-			for _, s := range servers {
+			for _, s := range order {
 				if !s.applies(w) {
 					continue
 				}

@@ -413,7 +413,7 @@ func (r *report) notes(b *strings.Builder) {
 	var notes []string
 	burst := map[string]bool{}
 	for _, s := range r.Summary {
-		if strings.HasPrefix(s.Workload, "produce") && s.MBPerSec > 350 && s.Server != "null" && s.Server != "kfake" && s.Server != "redis" {
+		if strings.HasPrefix(s.Workload, "produce") && s.MBPerSec > 350 && (s.Server == "fjord" || s.Server == "kfake-disk" || s.Server == "nats") {
 			burst[s.Server] = true
 		}
 	}
@@ -423,8 +423,22 @@ func (r *report) notes(b *strings.Builder) {
 			names = append(names, n)
 		}
 		slices.Sort(names)
-		notes = append(notes, fmt.Sprintf("Produce figures above ~350 MB/s from servers that write files (%s) rest on buffered writes: over a %.0f s run they land in the page cache, and this machine writes back only ~300–350 MB/s sustained (see the fio line above and MACHINE.md). Read them as a page-cache burst, not a rate the disk sustains.",
-			strings.Join(names, ", "), r.Timing.WarmupS+r.Timing.MeasuredS))
+		fio := ""
+		if r.Limits != nil && r.Limits.SeqWriteMBps > 0 {
+			fio = fmt.Sprintf(" (%.0f MB/s for fio's %s written and fsynced in this run)", r.Limits.SeqWriteMBps, formatSize(r.Limits.SeqWriteBytes))
+		}
+		notes = append(notes, fmt.Sprintf("Produce figures above ~350 MB/s from servers that write files without fsync (%s) rest on buffered writes: over a %.0f s run they land in the page cache, and MACHINE.md measures ~300–350 MB/s of sustained writeback on this kind of machine%s. Read them as a page-cache burst, not a rate the disk sustains.",
+			strings.Join(names, ", "), r.Timing.WarmupS+r.Timing.MeasuredS, fio))
+	}
+	if r.hasServer("fjord-fsync") || r.hasServer("kfake-sync") {
+		fast := ""
+		if r.Limits != nil && r.Limits.SyncWritesPerS > 0 {
+			fast = fmt.Sprintf(" (fio: %.0f fdatasyncs/s of 4 KiB)", r.Limits.SyncWritesPerS)
+		}
+		notes = append(notes, "fsync every batch is cheap here"+fast+": the virtio disk acknowledges a flush long before a physical disk could, so the fsync rows say what the broker's flushing costs on this VM, not on bare metal.")
+	}
+	if spread, worst, cell := r.spread(); spread > 0 {
+		notes = append(notes, fmt.Sprintf("Run-to-run spread of the produce and consume throughput cells ((max − min) / median of a cell's runs): median %.0f%%, worst %.0f%% (%s). Compare servers within one run of this bench, not across runs or with figures measured elsewhere.", spread*100, worst*100, cell))
 	}
 	notes = append(notes, "kfake in memory and the null server keep nothing on disk; Redis keeps the stream in memory and appends to its AOF, fsynced once a second; NATS JetStream acknowledges once a message is written to its file store, with no fsync per message (it syncs on a timer).")
 	notes = append(notes, "Latency in throughput mode is mostly queueing in the client (up to 10,000 records wait for a slot); compare latencies in the paced table.")
@@ -433,6 +447,39 @@ func (r *report) notes(b *strings.Builder) {
 		fmt.Fprintf(b, "- %s\n", n)
 	}
 	fmt.Fprintln(b)
+}
+
+// spread is the median and the worst (max - min) / median of the
+// throughput cells' runs, and the worst cell.
+func (r *report) spread() (med, worst float64, cell string) {
+	var all []float64
+	for _, s := range r.Summary {
+		w, ok := r.workload(s.Workload)
+		if !ok || w.Rate > 0 || s.Runs < 2 || s.MBPerSec <= 0 {
+			continue
+		}
+		var v []float64
+		for _, m := range r.Measurements {
+			if m.Server == s.Server && m.Workload == s.Workload && m.Result != nil {
+				v = append(v, m.Result.MBPerSec)
+			}
+		}
+		sp := (slices.Max(v) - slices.Min(v)) / s.MBPerSec
+		all = append(all, sp)
+		if sp > worst {
+			worst, cell = sp, s.Server+" "+s.Workload
+		}
+	}
+	return median(all), worst, cell
+}
+
+func (r *report) workload(id string) (workload, bool) {
+	for _, w := range r.Workloads {
+		if w.ID() == id {
+			return w, true
+		}
+	}
+	return workload{}, false
 }
 
 func mbps(s *summary) string {
