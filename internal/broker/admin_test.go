@@ -1373,3 +1373,23 @@ func TestAdminChangesSurviveRestart(t *testing.T) {
 		t.Fatalf("recreated after restart: %+v", again)
 	}
 }
+
+// An auto-created topic is answered in full by the Metadata request that
+// created it, so a producer need not ask again.
+func TestAutoCreatedTopicIsReadyInTheSameAnswer(t *testing.T) {
+	b := fjordtest.Start(t, "num.partitions=2")
+	req := kmsg.NewPtrMetadataRequest()
+	rt := kmsg.NewMetadataRequestTopic()
+	rt.Topic = ptr("fresh")
+	req.Topics = append(req.Topics, rt)
+	req.AllowAutoTopicCreation = true
+	resp := rawRequest(t, b.Addr(), req, 12).(*kmsg.MetadataResponse)
+	if len(resp.Topics) != 1 || resp.Topics[0].ErrorCode != 0 || len(resp.Topics[0].Partitions) != 2 {
+		t.Fatalf("answer: %+v", resp.Topics)
+	}
+	for _, p := range resp.Topics[0].Partitions {
+		if p.ErrorCode != 0 || p.Leader != 1 {
+			t.Fatalf("partition %d: error %d leader %d", p.Partition, p.ErrorCode, p.Leader)
+		}
+	}
+}

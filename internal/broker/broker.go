@@ -271,7 +271,7 @@ func (b *Broker) storageConfigAtOpen(topic string) storage.Config {
 	if topic == metadata.LogTopic.Topic {
 		return metadataLogConfig()
 	}
-	return replica.StorageConfig(b.static.TopicDefaults())
+	return replica.StorageConfig(b.static.TopicDefaults(), b.static)
 }
 
 // metadataLogConfig: the metadata log is never deleted by time or size;

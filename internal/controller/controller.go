@@ -14,6 +14,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"math"
 	"sync"
 
 	"github.com/fjordlabs/fjord/internal/config"
@@ -109,3 +110,23 @@ type Error struct {
 
 func (e *Error) Error() string { return e.Message }
 func (e *Error) Unwrap() error { return e.Kind }
+
+// ProducerIDBlockSize is how many producer ids a broker is given at a time,
+// as Kafka's controller does.
+const ProducerIDBlockSize = 1000
+
+// AllocateProducerIDs gives this broker the next block of producer ids and
+// returns its first id; the block is ProducerIDBlockSize long. The block is
+// committed to the metadata log before it is returned, so no id is handed
+// out twice, even across restarts.
+func (c *Controller) AllocateProducerIDs() (int64, error) {
+	var first int64
+	_, err := c.commit(func(im *metadata.Image) ([]metadata.Record, error) {
+		first = im.NextProducerID()
+		if first > math.MaxInt64-ProducerIDBlockSize {
+			return nil, errorf(ErrInvalidRequest, "producer ids are exhausted")
+		}
+		return []metadata.Record{&metadata.ProducerIDsRecord{BrokerID: c.opts.NodeID, NextProducerID: first + ProducerIDBlockSize}}, nil
+	})
+	return first, err
+}

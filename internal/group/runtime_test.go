@@ -40,7 +40,7 @@ func openNode(t *testing.T, dir string, minSnap int64, loadHook func(int32)) *no
 	cfg := config.Defaults()
 	var err error
 	n.logs, err = storage.OpenManager(storage.ManagerOptions{Dirs: []string{dir}, Logger: slog.New(slog.DiscardHandler),
-		Config: func(string) storage.Config { return replica.StorageConfig(cfg.TopicDefaults()) }})
+		Config: func(string) storage.Config { return replica.StorageConfig(cfg.TopicDefaults(), cfg) }})
 	if err != nil {
 		t.Fatal(err)
 	}

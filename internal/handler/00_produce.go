@@ -5,9 +5,11 @@ package handler
 // acks must be 0, 1 or -1 (INVALID_REQUIRED_ACKS otherwise); acks=0 gets no
 // response. As in Kafka, each partition's records must be exactly one v2
 // batch; a failing partition does not fail the others. Version 13 names
-// topics by ID. Clients may not write to internal topics. Transactions and
-// idempotent producer state are not implemented yet: InitProducerId is not
-// advertised, so clients produce without producer ids.
+// topics by ID. Clients may not write to internal topics. Batches of
+// idempotent producers (InitProducerId) are deduplicated and sequence-checked
+// by the log: a retried batch is answered with its original offset,
+// OUT_OF_ORDER_SEQUENCE_NUMBER and INVALID_PRODUCER_EPOCH as in Kafka.
+// Transactions are not implemented yet.
 
 import (
 	"context"

@@ -6,8 +6,11 @@ package handler
 // on, as Kafka does. Topics are looked up by name or (v10+) by ID; a null
 // topic list means all topics. With auto.create.topics.enable (and v4+
 // AllowAutoTopicCreation), unknown topics named in the request are created
-// with the broker's defaults and returned as LEADER_NOT_AVAILABLE for this
-// round, as Kafka does. Authorized operations are not computed (no ACLs
+// with the broker's defaults. Kafka answers such a topic LEADER_NOT_AVAILABLE
+// for this round and the client asks again later (franz-go sometimes after
+// its 5 s minimum metadata age); here creation is committed before the
+// answer, so a created topic is returned in full at once, and only one that
+// failed to be created is LEADER_NOT_AVAILABLE. Authorized operations are not computed (no ACLs
 // yet): they are returned as Kafka's "not requested" value.
 
 import (
@@ -44,6 +47,7 @@ func (h *Handlers) metadata(_ context.Context, req *server.Request) (kmsg.Respon
 	}
 	allowCreate := h.Config().Bool("auto.create.topics.enable") && (req.Version < 4 || r.AllowAutoTopicCreation)
 	var toCreate []controller.CreateTopic
+	var createdAt []int // index in resp.Topics of each topic in toCreate
 	for _, rt := range r.Topics {
 		var (
 			t  *metadata.Topic
@@ -70,6 +74,7 @@ func (h *Handlers) metadata(_ context.Context, req *server.Request) (kmsg.Respon
 		case allowCreate && !controller.InternalTopics[*rt.Topic]:
 			mt.ErrorCode = kerr.LeaderNotAvailable.Code
 			toCreate = append(toCreate, controller.CreateTopic{Name: *rt.Topic, NumPartitions: -1, ReplicationFactor: -1})
+			createdAt = append(createdAt, len(resp.Topics))
 		default:
 			mt.ErrorCode = kerr.UnknownTopicOrPartition.Code
 		}
@@ -80,6 +85,12 @@ func (h *Handlers) metadata(_ context.Context, req *server.Request) (kmsg.Respon
 		for i, c := range res {
 			if c.Err != nil && errorCode(c.Err) != kerr.TopicAlreadyExists.Code {
 				h.Logger.Warn("auto-creating a topic", "topic", toCreate[i].Name, "err", c.Err)
+			}
+		}
+		im = h.Metadata.Image()
+		for i, c := range toCreate {
+			if t, ok := im.Topic(c.Name); ok {
+				resp.Topics[createdAt[i]] = topicMetadata(t, req.Version)
 			}
 		}
 	}

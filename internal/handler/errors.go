@@ -49,6 +49,9 @@ var errorCodes = []struct {
 	{storage.ErrLogFailed, kerr.KafkaStorageError},
 	{storage.ErrCorruptLog, kerr.KafkaStorageError},
 	{storage.ErrClosed, kerr.NotLeaderForPartition},
+	{storage.ErrOutOfOrderSequence, kerr.OutOfOrderSequenceNumber},
+	{storage.ErrInvalidProducerEpoch, kerr.InvalidProducerEpoch},
+	{storage.ErrDuplicateSequence, kerr.DuplicateSequenceNumber},
 
 	{controller.ErrTopicExists, kerr.TopicAlreadyExists},
 	{controller.ErrInvalidTopic, kerr.InvalidTopicException},

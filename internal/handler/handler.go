@@ -49,6 +49,7 @@ type Deps struct {
 type Handlers struct {
 	Deps
 	fetchSessions *fetchSessions
+	producerIDs   producerIDs
 }
 
 // New returns the dispatcher.

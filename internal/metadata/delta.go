@@ -19,6 +19,8 @@ type Delta struct {
 	changed map[UUID]map[int32]bool // partitions created or changed
 	configs map[ConfigResource]map[string]string
 	brokers map[int32]*Broker
+
+	producerIDs *int64 // NextProducerID, if a record set it
 }
 
 // NewDelta starts a delta on base.
@@ -139,12 +141,24 @@ func (d *Delta) Replay(offset int64, r Record) error {
 			cur[r.Name] = *r.Value
 		}
 		d.configs[res] = cur
+	case *ProducerIDsRecord:
+		if r.NextProducerID < d.nextProducerID() {
+			return fmt.Errorf("metadata: producer ids moved back from %d to %d", d.nextProducerID(), r.NextProducerID)
+		}
+		d.producerIDs = &r.NextProducerID
 	case *RegisterBrokerRecord:
 		d.brokers[r.BrokerID] = &Broker{ID: r.BrokerID, IncarnationID: r.IncarnationID, Endpoints: r.Endpoints, Rack: r.Rack}
 	default:
 		return fmt.Errorf("%w %T", ErrUnknownRecord, r)
 	}
 	return nil
+}
+
+func (d *Delta) nextProducerID() int64 {
+	if d.producerIDs != nil {
+		return *d.producerIDs
+	}
+	return d.base.nextProducerID
 }
 
 func (d *Delta) topicNamed(name string) (*Topic, bool) {
@@ -168,6 +182,8 @@ func (d *Delta) Apply() *Image {
 		topicsByID: maps.Clone(d.base.topicsByID),
 		configs:    maps.Clone(d.base.configs),
 		brokers:    maps.Clone(d.base.brokers),
+
+		nextProducerID: d.nextProducerID(),
 	}
 	for id, t := range d.removed {
 		delete(im.topicsByID, id)
@@ -197,7 +213,7 @@ func (d *Delta) Base() *Image { return d.base }
 
 // Empty reports whether the delta changed nothing.
 func (d *Delta) Empty() bool {
-	return len(d.topics) == 0 && len(d.removed) == 0 && len(d.configs) == 0 && len(d.brokers) == 0
+	return len(d.topics) == 0 && len(d.removed) == 0 && len(d.configs) == 0 && len(d.brokers) == 0 && d.producerIDs == nil
 }
 
 // CreatedTopics are the topics the delta created.

@@ -14,6 +14,8 @@ type Image struct {
 	topicsByID map[UUID]*Topic
 	configs    map[ConfigResource]map[string]string
 	brokers    map[int32]*Broker
+	// nextProducerID is the first producer id not yet handed out.
+	nextProducerID int64
 }
 
 // Topic is one topic. Partitions is indexed by partition id.
@@ -103,6 +105,9 @@ func (im *Image) Brokers() []*Broker {
 	return out
 }
 
+// NextProducerID is the first producer id no broker has been given.
+func (im *Image) NextProducerID() int64 { return im.nextProducerID }
+
 // Records returns the records that rebuild this image from nothing, for a
 // snapshot.
 func (im *Image) Records() []Record {
@@ -118,6 +123,9 @@ func (im *Image) Records() []Record {
 				Leader: p.Leader, LeaderEpoch: p.LeaderEpoch, PartitionEpoch: p.PartitionEpoch,
 			})
 		}
+	}
+	if im.nextProducerID > 0 {
+		out = append(out, &ProducerIDsRecord{BrokerID: -1, NextProducerID: im.nextProducerID})
 	}
 	res := slices.Collect(maps.Keys(im.configs))
 	sort.Slice(res, func(i, j int) bool {

@@ -21,6 +21,7 @@ func TestRecordsRoundTrip(t *testing.T) {
 		&ConfigRecord{ResourceType: ResourceTopic, ResourceName: "a", Name: "retention.ms"},
 		&RemoveTopicRecord{TopicID: id},
 		&RegisterBrokerRecord{BrokerID: 1, Endpoints: []Endpoint{{"PLAINTEXT", "localhost", 9092, "PLAINTEXT"}}},
+		&ProducerIDsRecord{BrokerID: 1, NextProducerID: 2000},
 	}
 	for _, r := range recs {
 		k, v, err := Encode(r)
@@ -246,5 +247,33 @@ func TestSnapshotsBoundReplayAndSurviveADamagedNewestSnapshot(t *testing.T) {
 	l, _ := m.Get(LogTopic)
 	if _, err := OpenLocal(l, LocalOptions{Logger: logger}); !errors.Is(err, ErrSnapshotGap) {
 		t.Fatalf("missing snapshots: %v", err)
+	}
+}
+
+func TestProducerIDBlocksSurviveRestartAndSnapshots(t *testing.T) {
+	e := newEnv(t, 2000)
+	for _, next := range []int64{1000, 2000} {
+		if _, err := e.meta.Append([]Record{&ProducerIDsRecord{BrokerID: 1, NextProducerID: next}}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := e.meta.Append([]Record{&ProducerIDsRecord{BrokerID: 1, NextProducerID: 1500}}); err == nil {
+		t.Fatal("producer ids moved back")
+	}
+	if got := e.meta.Image().NextProducerID(); got != 2000 {
+		t.Fatalf("next producer id %d", got)
+	}
+	// Enough topics to take snapshots and trim the log: the block must be
+	// in the snapshot.
+	for i := range 60 {
+		createTopic(t, e.meta, "t"+string(rune('a'+i%26))+string(rune('a'+i/26)), 2)
+	}
+	if l, _ := e.m.Get(LogTopic); l.LogStartOffset() == 0 {
+		t.Fatal("snapshots did not trim the log")
+	}
+	e.close()
+	e.open(2000)
+	if got := e.meta.Image().NextProducerID(); got != 2000 {
+		t.Fatalf("after restart: next producer id %d", got)
 	}
 }

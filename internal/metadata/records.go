@@ -57,6 +57,7 @@ const (
 	TypeRemoveTopic     RecordType = 4
 	TypeRegisterBroker  RecordType = 5
 	TypePartitionChange RecordType = 6
+	TypeProducerIDs     RecordType = 7
 )
 
 // Record is one metadata record.
@@ -130,7 +131,17 @@ type PartitionChangeRecord struct {
 	LeaderEpoch *int32  `json:"leaderEpoch,omitempty"`
 }
 
+// ProducerIDsRecord hands a block of producer ids to a broker: every id
+// below NextProducerID has been given out, so ids stay unique across
+// restarts (Kafka's ProducerIdsRecord).
+type ProducerIDsRecord struct {
+	BrokerID       int32 `json:"brokerId"`
+	NextProducerID int64 `json:"nextProducerId"`
+}
+
 func (*TopicRecord) Type() RecordType           { return TypeTopic }
+func (*ProducerIDsRecord) Type() RecordType     { return TypeProducerIDs }
+func (*ProducerIDsRecord) Version() uint8       { return 0 }
 func (*PartitionRecord) Type() RecordType       { return TypePartition }
 func (*ConfigRecord) Type() RecordType          { return TypeConfig }
 func (*RemoveTopicRecord) Type() RecordType     { return TypeRemoveTopic }
@@ -172,6 +183,8 @@ func Decode(key, value []byte) (Record, error) {
 		r = new(RegisterBrokerRecord)
 	case TypePartitionChange:
 		r = new(PartitionChangeRecord)
+	case TypeProducerIDs:
+		r = new(ProducerIDsRecord)
 	default:
 		return nil, fmt.Errorf("%w %d", ErrUnknownRecord, key[0])
 	}

@@ -77,9 +77,11 @@ func (m *Manager) CompleteAppends(parts []*Partition, results []storage.AppendRe
 	return errs
 }
 
-// StorageConfig turns a resolved topic configuration into the log's.
-func StorageConfig(tc config.TopicConfig) storage.Config {
+// StorageConfig turns a resolved topic configuration, and the broker
+// configuration's few per-log settings, into the log's.
+func StorageConfig(tc config.TopicConfig, b *config.Broker) storage.Config {
 	c := storage.DefaultConfig()
+	c.ProducerIDExpirationMs = int64(b.Int("producer.id.expiration.ms"))
 	c.SegmentBytes = int64(tc.SegmentBytes)
 	c.SegmentMs = tc.SegmentMs
 	c.SegmentJitterMs = tc.SegmentJitterMs
@@ -203,11 +205,11 @@ func hosts(p *metadata.Partition, node int32) bool {
 }
 
 func (m *Manager) openLocked(tp storage.TopicPartition, id metadata.UUID, tc config.TopicConfig) (*Partition, error) {
-	l, err := m.opts.Logs.GetOrCreate(tp, StorageConfig(tc))
+	l, err := m.opts.Logs.GetOrCreate(tp, StorageConfig(tc, m.opts.Config()))
 	if err != nil {
 		return nil, err
 	}
-	l.SetConfig(StorageConfig(tc))
+	l.SetConfig(StorageConfig(tc, m.opts.Config()))
 	if cur, ok, err := l.TopicID(); err != nil || !ok || cur != id {
 		if ok && cur != id {
 			// A directory of an older topic with the same name.
@@ -215,7 +217,7 @@ func (m *Manager) openLocked(tp storage.TopicPartition, id metadata.UUID, tc con
 			if err := m.opts.Logs.Delete(tp); err != nil {
 				return nil, err
 			}
-			if l, err = m.opts.Logs.GetOrCreate(tp, StorageConfig(tc)); err != nil {
+			if l, err = m.opts.Logs.GetOrCreate(tp, StorageConfig(tc, m.opts.Config())); err != nil {
 				return nil, err
 			}
 		}
@@ -252,7 +254,7 @@ func (m *Manager) applyConfigLocked(next map[storage.TopicPartition]*Partition, 
 			tc = m.topicConfig(im, p.TP.Topic)
 			cache[p.TP.Topic] = tc
 		}
-		p.Log.SetConfig(StorageConfig(tc))
+		p.Log.SetConfig(StorageConfig(tc, m.opts.Config()))
 		p.minISR.Store(tc.MinInsyncReplicas)
 	}
 }

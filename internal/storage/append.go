@@ -2,6 +2,7 @@ package storage
 
 import (
 	"fmt"
+	"math"
 
 	"github.com/fjordlabs/fjord/internal/record"
 )
@@ -30,6 +31,9 @@ type AppendResult struct {
 	// FlushNeeded: DeferFlush was set and flush.messages is reached; the
 	// append is durable only after FlushTo(LastOffset+1).
 	FlushNeeded bool
+	// Duplicate: the batch repeated one its idempotent producer had
+	// written; nothing was appended and the offsets are the original's.
+	Duplicate bool
 }
 
 // Append validates and appends a run of v2 batches and returns the offsets
@@ -61,6 +65,17 @@ func (l *Log) Append(buf []byte, opts AppendOptions) (AppendResult, error) {
 	}
 
 	l.mu.Lock()
+	if opts.Origin == OriginClient && r.producers {
+		dup, err := l.producers.checkRun(r.buf)
+		if err != nil || dup != nil {
+			l.mu.Unlock()
+			res.LogStartOffset = l.logStart.Load()
+			if err != nil {
+				return res, err
+			}
+			return l.duplicateResult(res, dup, cfg, &opts)
+		}
+	}
 	first, last, err := l.appendLocked(&r, cfg, &opts, now)
 	l.mu.Unlock()
 	if err != nil {
@@ -74,6 +89,25 @@ func (l *Log) Append(buf []byte, opts AppendOptions) (AppendResult, error) {
 		if opts.DeferFlush {
 			res.FlushNeeded = true
 		} else if err := l.flushTo(last + 1); err != nil {
+			return res, err
+		}
+	}
+	return res, nil
+}
+
+// duplicateResult answers a retried batch with where the original went.
+// The retry is acknowledged as the original would be: if flush.messages
+// applies and the original is not yet flushed, it is flushed first.
+func (l *Log) duplicateResult(res AppendResult, dup *producerBatch, cfg *Config, opts *AppendOptions) (AppendResult, error) {
+	res.Duplicate = true
+	res.FirstOffset, res.LastOffset = dup.firstOffset, dup.lastOffset
+	if cfg.LogAppendTime {
+		res.LogAppendTime = dup.maxTimestamp
+	}
+	if cfg.FlushMessages != math.MaxInt64 && l.recoveryPoint.Load() <= dup.lastOffset {
+		if opts.DeferFlush {
+			res.FlushNeeded = true
+		} else if err := l.flushTo(dup.lastOffset + 1); err != nil {
 			return res, err
 		}
 	}
@@ -155,6 +189,7 @@ func (l *Log) appendLocked(r *run, cfg *Config, opts *AppendOptions, now int64) 
 			seg.firstBatchTS = h.MaxTimestamp
 		}
 		seg.ixr.add(&h, p, seg.base, cfg.IndexIntervalBytes, off, tim)
+		l.producers.update(&h)
 		p += int64(h.Size())
 		b = b[h.Size():]
 	}
@@ -230,6 +265,12 @@ func (l *Log) rollLocked(base int64, now int64) (*segment, error) {
 		old.release()
 		return ns, nil
 	}
+	// The producer state as of the roll, so that opening after a crash
+	// replays at most the new segment's batches.
+	if err := l.writeSnapshotLocked(); err != nil {
+		l.env.logger.Warn("writing a producer snapshot", "dir", l.dir, "err", err)
+	}
+	l.pruneSnapshotsLocked(math.MaxInt64)
 	old.ixr.maybeAddTime(old.base, old.timeIdx.Load())
 	old.maxTS.Store(old.ixr.maxTS)
 	old.maxTSOffset.Store(old.ixr.maxTSOffset)

@@ -2,7 +2,9 @@ package storage
 
 import (
 	"math/rand/v2"
+	"slices"
 	"testing"
+	"time"
 
 	"github.com/fjordlabs/fjord/internal/record"
 )
@@ -84,6 +86,37 @@ func BenchmarkAppendManyPartitions(b *testing.B) { benchAppend(b, 100, nil) }
 // BenchmarkAppendFlushEveryBatch fsyncs every append (flush.messages=1).
 func BenchmarkAppendFlushEveryBatch(b *testing.B) {
 	benchAppend(b, 1, func(h *harness) { h.cfg.FlushMessages = 1 })
+}
+
+// BenchmarkAppendAcrossRolls appends to one partition with 256 MiB
+// segments, so that a run of 1 GiB or more rolls several times, and reports
+// the latency of the slowest appends: a roll fsyncs the segment just closed
+// (in the background), and this shows whether appends queue behind it.
+func BenchmarkAppendAcrossRolls(b *testing.B) {
+	h := newHarness(b, 1, func(h *harness) { h.cfg.SegmentBytes = 256 << 20 })
+	l := h.log(tp0)
+	batches := benchBatches(b, 64, h.clock.Ms())
+	opts := AppendOptions{Origin: OriginClient}
+	lat := make([]time.Duration, 0, 1<<20)
+	b.SetBytes(int64(len(batches[0])))
+	b.ReportAllocs()
+	n := 0
+	for b.Loop() {
+		t0 := time.Now()
+		if _, err := l.Append(batches[n%len(batches)], opts); err != nil {
+			b.Fatal(err)
+		}
+		if len(lat) < cap(lat) {
+			lat = append(lat, time.Since(t0))
+		}
+		n++
+	}
+	reportRecords(b, n)
+	b.StopTimer()
+	slices.Sort(lat)
+	b.ReportMetric(float64(lat[len(lat)*999/1000].Microseconds()), "p99.9-µs")
+	b.ReportMetric(float64(lat[len(lat)-1].Microseconds()), "max-µs")
+	h.m.env.sched.wait()
 }
 
 // BenchmarkRead reads a 256 MiB log from start to end over and over, in

@@ -36,6 +36,9 @@ type Config struct {
 	// Compression is compression.type: CompressionProducer keeps batches as
 	// the producer compressed them; any codec recompresses to it.
 	Compression Compression
+	// ProducerIDExpirationMs is the broker's producer.id.expiration.ms:
+	// an idempotent producer silent for this long is forgotten.
+	ProducerIDExpirationMs int64
 	// DecompressLimit bounds how large a produced batch may become when
 	// decompressed for validation (a decompression bomb guard).
 	DecompressLimit int
@@ -69,6 +72,8 @@ func DefaultConfig() Config {
 		Delete:               true,
 		Compression:          CompressionProducer,
 		DecompressLimit:      record.DefaultDecompressLimit,
+
+		ProducerIDExpirationMs: 86400000,
 	}
 }
 

@@ -86,6 +86,8 @@ type Log struct {
 	dirNeedsSync atomic.Bool
 
 	epochs *epochCache
+	// producers is the idempotent producers' state; guarded by mu.
+	producers producers
 	// pending are segments removed from the log whose files are kept
 	// open for file.delete.delay.ms for readers still on them; guarded
 	// by mu.
@@ -130,6 +132,12 @@ func openLog(e *env, dir string, tp TopicPartition, cfg Config, st openState) (*
 			s.release()
 		}
 		return nil, fmt.Errorf("storage: open %s: %w", dir, err)
+	}
+	if err := l.loadProducersLocked(); err != nil {
+		for _, s := range l.segments() {
+			s.release()
+		}
+		return nil, fmt.Errorf("storage: open %s: producer state: %w", dir, err)
 	}
 	return l, nil
 }

@@ -2,6 +2,7 @@ package storage
 
 import (
 	"fmt"
+	"math"
 	"time"
 )
 
@@ -50,6 +51,15 @@ func (l *Log) EnforceRetention() int {
 		return 0
 	}
 	cfg := l.cfg.Load()
+	l.producers.expire(l.env.nowMs(), cfg.ProducerIDExpirationMs)
+	n := l.enforceRetentionLocked(cfg)
+	if n > 0 {
+		l.pruneSnapshotsLocked(math.MaxInt64)
+	}
+	return n
+}
+
+func (l *Log) enforceRetentionLocked(cfg *Config) int {
 	n := l.deleteSegmentsLocked(func(s, next *segment) bool { return next.base <= l.logStart.Load() }, "log start offset")
 	if !cfg.Delete {
 		return n
@@ -227,7 +237,10 @@ func (l *Log) TruncateTo(offset int64) error {
 		l.recoveryPoint.Store(newEnd)
 	}
 	s.dirty.Store(true)
-	return l.epochs.truncateFromEnd(newEnd)
+	if err := l.epochs.truncateFromEnd(newEnd); err != nil {
+		return err
+	}
+	return l.loadProducersLocked()
 }
 
 // truncateIndexesLocked drops index entries at or past position pos (offset
@@ -323,6 +336,8 @@ func (l *Log) truncateFullyAndStartAtLocked(offset int64) error {
 	l.logStart.Store(offset)
 	l.hw.Store(offset)
 	l.recoveryPoint.Store(offset)
+	l.producers.m = nil
+	l.pruneSnapshotsLocked(-1)
 	if l.env.logStartMoved != nil {
 		l.env.logStartMoved()
 	}

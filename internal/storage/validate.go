@@ -67,6 +67,7 @@ type run struct {
 	firstBase  int64 // replication: the first batch's base offset
 	lastOffset int64 // replication: the last batch's last offset
 	firstEpoch int32 // replication: the first batch's leader epoch
+	producers  bool  // some batch has a producer id
 }
 
 // validate checks an append's batches according to its origin and prepares
@@ -120,6 +121,7 @@ func validate(buf []byte, cfg *Config, opts *AppendOptions, now int64) (run, err
 			}
 		}
 		r.batches++
+		r.producers = r.producers || h.ProducerID >= 0
 		r.records += int64(h.NumRecords)
 		r.offsets += int64(h.LastOffsetDelta) + 1
 		r.maxTS = max(r.maxTS, h.MaxTimestamp)
