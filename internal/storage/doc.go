@@ -17,6 +17,7 @@
 //	    00000000000000000000.index       offset index
 //	    00000000000000000000.timeindex   time index
 //	    00000000000000001234.log         next segment, base offset 1234
+//	    00000000000000001234.snapshot    producer state as of offset 1234
 //	    leader-epoch-checkpoint          leader epoch → start offset
 //	  <topic>-<partition>.<id>-delete/   a deleted partition awaiting removal
 //
@@ -43,6 +44,11 @@
 // <offset>" for the directory checkpoints, "<epoch> <start offset>" for
 // leader-epoch-checkpoint). They are replaced atomically: a .tmp file is
 // written and fsynced, renamed over the old one, and the directory fsynced.
+//
+// Producer snapshots (producers.go) are binary, Kafka's version 1: the
+// state of idempotent producers as of the offset in the name, written at a
+// roll and at a clean close; derived data, rebuilt from batch headers when
+// missing or damaged.
 //
 // # Writes and reads
 //
