@@ -85,6 +85,23 @@ function standardRecords (base) {
   return recs
 }
 
+// idempotentRecords is what the idempotent producer checks produce, in
+// rounds, each delivered before the next (compat/go/internal/check/batches.go):
+// the standard records, then three rounds of 20 numbered ones, timestamps one
+// second apart from base throughout.
+function idempotentRecords (base) {
+  const rounds = [standardRecords(base)]
+  let n = rounds[0].length
+  for (let r = 0; r < 3; r++) {
+    const round = []
+    for (let i = 0; i < 20; i++, n++) {
+      round.push({ key: Buffer.from(`idem-${r}`), value: Buffer.from(`record ${n}`), headers: [], timestamp: base + n * 1000 })
+    }
+    rounds.push(round)
+  }
+  return rounds
+}
+
 function show (b) {
   if (b === null || b === undefined) return 'null'
   if (b.length > 40) return `${JSON.stringify(b.subarray(0, 40).toString('latin1'))}...(${b.length} bytes)`
@@ -163,5 +180,5 @@ function printRecord (partition, offset, key, value) {
 
 module.exports = {
   SESSION_TIMEOUT_MS, HEARTBEAT_INTERVAL_MS, REBALANCE_TIMEOUT_MS, env, fail, Failed, Report, baseMs, standardRecords,
-  compare, latestMarkers, waitFor, sleep, incompressible, printAssigned, printRecord
+  idempotentRecords, compare, latestMarkers, waitFor, sleep, incompressible, printAssigned, printRecord
 }

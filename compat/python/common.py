@@ -115,6 +115,22 @@ def standard_records(base):
     return recs
 
 
+def idempotent_records(base):
+    """What the idempotent producer checks produce, in rounds, each delivered
+    before the next (compat/go/internal/check/batches.go): the standard
+    records, then three rounds of 20 numbered ones, timestamps one second
+    apart from base throughout."""
+    rounds = [standard_records(base)]
+    n = len(rounds[0])
+    for r in range(3):
+        rnd = []
+        for _ in range(20):
+            rnd.append(Rec(b"idem-%d" % r, b"record %d" % n, [], base + n * 1000))
+            n += 1
+        rounds.append(rnd)
+    return rounds
+
+
 def show(b):
     if b is None:
         return "null"

@@ -186,8 +186,7 @@ def scenario2(r, b):
                     fail("offsets %r" % [m.offset for m in got])
             r.check(2, "produce acks=%s codec=%s" % (acks, codec or "none"), produce_check)
     r.not_applicable(2, "idempotent and transactional produce",
-                     "kafka-python 2.0.2 has no idempotent or transactional producer "
-                     "(and Fjord does not implement InitProducerId yet)")
+                     "kafka-python 2.0.2 has no idempotent or transactional producer (both came in kafka-python 2.2.0)")
 
 
 def scenario3(r, b):

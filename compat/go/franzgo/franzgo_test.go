@@ -238,18 +238,92 @@ func TestProduce(t *testing.T) {
 			})
 		}
 	}
-	check.Check(t, 2, "idempotent producer (the default) without InitProducerId", func(t *check.T) {
-		// kgo is idempotent unless told otherwise; Fjord does not advertise
-		// InitProducerId, so kgo produces without a producer id.
-		createTopic(t, admin(t, addr), "produce-idempotent", 1, nil)
-		cl := newClient(t, addr, kgo.RecordPartitioner(kgo.ManualPartitioner()))
-		want := check.StandardRecords(check.Base())
-		produceSync(t, cl, toKgo("produce-idempotent", 0, want)...)
-		if err := check.Compare(fromKgo(consume(t, addr, "produce-idempotent", kgo.NewOffset().AtStart(), len(want))), want); err != nil {
+	check.Check(t, 2, "idempotent producer (the default) writes every record once, in order, with a producer id", func(t *check.T) {
+		// kgo is idempotent unless told otherwise: it asks for a producer
+		// id with InitProducerId and numbers its batches. Several rounds,
+		// each delivered before the next, make several batches.
+		const topic = "produce-idempotent"
+		createTopic(t, admin(t, addr), topic, 1, nil)
+		cl := newClient(t, addr, kgo.RequiredAcks(kgo.AllISRAcks()), kgo.RecordPartitioner(kgo.ManualPartitioner()))
+		var want []check.Rec
+		for _, round := range check.IdempotentRecords(check.Base()) {
+			produceSync(t, cl, toKgo(topic, 0, round)...)
+			want = append(want, round...)
+		}
+		got := consume(t, addr, topic, kgo.NewOffset().AtStart(), len(want))
+		if err := check.Compare(fromKgo(got), want); err != nil {
 			t.Fatalf("%v", err)
 		}
+		for i, r := range got {
+			if r.Offset != int64(i) {
+				t.Fatalf("record %d at offset %d", i, r.Offset)
+			}
+			if r.ProducerID < 0 || r.ProducerID != got[0].ProducerID || r.ProducerEpoch != got[0].ProducerEpoch {
+				t.Fatalf("record %d: producer id %d epoch %d (record 0: %d epoch %d)", i, r.ProducerID, r.ProducerEpoch, got[0].ProducerID, got[0].ProducerEpoch)
+			}
+		}
+		endOffset(t, addr, topic, int64(len(want)))
+		batches, err := check.BatchesWithFranz(addr, topic)
+		if err == nil {
+			err = check.CheckIdempotentBatches(batches, len(want))
+		}
+		if err != nil {
+			t.Fatalf("stored batches: %v", err)
+		}
 	})
-	check.NotApplicable(2, "transactional produce", "Fjord does not implement InitProducerId or transactions yet; kgo's default idempotent producer falls back to producing without a producer id (checked)")
+	check.Check(t, 2, "transactional producer is refused cleanly (transactions not implemented)", func(t *check.T) {
+		// Fjord answers InitProducerId with a transactional id with
+		// INVALID_REQUEST, which kgo does not retry: beginning the
+		// transaction (or else its first produce) fails at once, and
+		// nothing is written.
+		const topic = "produce-transactional"
+		createTopic(t, admin(t, addr), topic, 1, nil)
+		cl := newClient(t, addr, kgo.TransactionalID("compat-franz-go"), kgo.RecordPartitioner(kgo.ManualPartitioner()))
+		ctx, cancel := timeout()
+		defer cancel()
+		done := make(chan error, 1)
+		go func() {
+			if err := cl.BeginTransaction(); err != nil {
+				done <- fmt.Errorf("begin transaction: %w", err)
+				return
+			}
+			done <- cl.ProduceSync(ctx, &kgo.Record{Topic: topic, Partition: 0, Value: []byte("v")}).FirstErr()
+		}()
+		var err error
+		select {
+		case err = <-done:
+		case <-ctx.Done():
+			t.Fatalf("no answer within 30s")
+		}
+		switch {
+		case err == nil:
+			t.Fatalf("a transactional produce succeeded")
+		case ctx.Err() != nil:
+			t.Fatalf("failed only at the 30s timeout: %v", err)
+		case !errors.Is(err, kerr.InvalidRequest):
+			t.Fatalf("%v, want INVALID_REQUEST", err)
+		}
+		endOffset(t, addr, topic, 0)
+	})
+	check.NotApplicable(2, "transactional produce",
+		"Fjord does not implement transactions yet: InitProducerId with a transactional id is refused with INVALID_REQUEST (checked)")
+}
+
+// endOffset checks the end offset of partition 0 of topic.
+func endOffset(t *check.T, addr, topic string, want int64) {
+	ctx, cancel := timeout()
+	defer cancel()
+	offs, err := admin(t, addr).ListEndOffsets(ctx, topic)
+	if err == nil {
+		err = offs.Error()
+	}
+	if err != nil {
+		t.Fatalf("list end offsets: %v", err)
+	}
+	o, _ := offs.Lookup(topic, 0)
+	if o.Offset != want {
+		t.Fatalf("end offset %d, want %d", o.Offset, want)
+	}
 }
 
 func TestConsume(t *testing.T) {

@@ -250,7 +250,7 @@ func TestProduce(t *testing.T) {
 		}
 	})
 	check.NotApplicable(2, "idempotent and transactional produce",
-		"kafka-go's Writer has no idempotent mode; its transactional APIs need InitProducerId, which Fjord does not implement yet")
+		"kafka-go's Writer has no idempotent or transactional mode: kafka-go has only the raw requests (Client.InitProducerID, AddPartitionsToTxn, EndTxn), no producer that uses them")
 }
 
 func TestConsume(t *testing.T) {

@@ -258,31 +258,82 @@ func TestProduce(t *testing.T) {
 		cfg.Producer.Compression = sarama.CompressionZSTD
 		produceAndReadBack(t, addr, "produce-v4", cfg)
 	})
-	check.Check(t, 2, "idempotent producer (Producer.Idempotent) without InitProducerId", func(t *check.T) {
-		// Sarama's idempotent producer needs a producer id: with no
-		// InitProducerId served, it must fail cleanly, not produce without.
+	idempotentConfig := func() *sarama.Config {
+		// What Sarama requires of an idempotent producer.
 		cfg := config()
+		cfg.Version = sarama.V2_8_0_0
 		cfg.Producer.Idempotent = true
 		cfg.Producer.RequiredAcks = sarama.WaitForAll
 		cfg.Net.MaxOpenRequests = 1
-		cfg.Producer.Retry.Max = 1
-		cfg.Producer.Retry.Backoff = 10 * time.Millisecond
-		cfg.Metadata.Retry.Max = 0
-		cfg.Producer.Transaction.Retry.Max = 1 // how often InitProducerId is tried
-		p, err := sarama.NewSyncProducer([]string{addr}, cfg)
-		if err == nil {
-			defer p.Close()
-			_, _, err = p.SendMessage(&sarama.ProducerMessage{Topic: "produce-idempotent", Value: sarama.StringEncoder("v")})
+		cfg.Producer.Retry.Max = 3
+		return cfg
+	}
+	check.Check(t, 2, "idempotent producer (Producer.Idempotent) writes every record once, in order, with a producer id", func(t *check.T) {
+		// Sarama's idempotent producer asks for a producer id with
+		// InitProducerId and numbers its batches. Several rounds, each
+		// delivered before the next, make several batches.
+		const topic = "produce-idempotent"
+		createTopic(t, newAdmin(t, addr), topic, 1, nil)
+		cfg := idempotentConfig()
+		p := newProducer(t, addr, cfg)
+		var want []check.Rec
+		for _, round := range check.IdempotentRecords(check.Base()) {
+			if err := p.SendMessages(toSarama(topic, round)); err != nil {
+				t.Fatalf("produce: %v", err)
+			}
+			want = append(want, round...)
 		}
-		if err == nil {
-			t.Fatalf("the idempotent producer produced without a producer id")
+		got := consume(t, addr, nil, topic, sarama.OffsetOldest, len(want))
+		if err := check.Compare(fromSarama(got), want); err != nil {
+			t.Fatalf("%v", err)
 		}
-		if !errors.Is(err, sarama.ErrUnsupportedVersion) {
-			t.Fatalf("%v, want the error for an API the broker does not serve", err)
+		for i, m := range got {
+			if m.Offset != int64(i) {
+				t.Fatalf("record %d at offset %d", i, m.Offset)
+			}
+		}
+		end, err := newClient(t, addr, nil).GetOffset(topic, 0, sarama.OffsetNewest)
+		if err != nil || end != int64(len(want)) {
+			t.Fatalf("end offset %d (%v), want %d", end, err, len(want))
+		}
+		// Sarama's consumer does not show a batch's producer id: read
+		// the batch headers with raw fetches.
+		batches, err := check.BatchesWithFranz(addr, topic)
+		if err == nil {
+			err = check.CheckIdempotentBatches(batches, len(want))
+		}
+		if err != nil {
+			t.Fatalf("stored batches: %v", err)
 		}
 	})
-	check.NotApplicable(2, "idempotent and transactional produce",
-		"Fjord does not implement InitProducerId or transactions yet; the idempotent producer is checked to fail cleanly")
+	check.Check(t, 2, "transactional producer is refused cleanly (transactions not implemented)", func(t *check.T) {
+		// Fjord answers InitProducerId with a transactional id with
+		// INVALID_REQUEST, which Sarama takes as fatal: creating the
+		// producer fails at once.
+		cfg := idempotentConfig()
+		cfg.Producer.Transaction.ID = "compat-sarama"
+		done := make(chan error, 1)
+		go func() {
+			p, err := sarama.NewSyncProducer([]string{addr}, cfg)
+			if err == nil {
+				p.Close()
+			}
+			done <- err
+		}()
+		select {
+		case err := <-done:
+			if err == nil {
+				t.Fatalf("a transactional producer was created")
+			}
+			if !errors.Is(err, sarama.ErrInvalidRequest) {
+				t.Fatalf("%v, want INVALID_REQUEST", err)
+			}
+		case <-time.After(30 * time.Second):
+			t.Fatalf("no answer within 30s")
+		}
+	})
+	check.NotApplicable(2, "transactional produce",
+		"Fjord does not implement transactions yet: InitProducerId with a transactional id is refused with INVALID_REQUEST (checked)")
 }
 
 func TestConsume(t *testing.T) {

@@ -34,7 +34,10 @@ Each client runs, unchanged and pinned to the version shown, against a fresh
 
 1. metadata, and topic create/delete through the client's admin API;
 2. produce with acks 0/1/all and every codec the client offers; keys, headers,
-   null values and timestamps, read back and compared exactly;
+   null values and timestamps, read back and compared exactly; the client's
+   idempotent producer (every record stored once, in order, under a producer
+   id); a transactional producer refused promptly, as Fjord has no
+   transactions yet;
 3. consume from earliest, latest, an offset and a timestamp: the records
    identical to what was produced, in order;
 4. a consumer group of 3 members sharing 6 partitions: one leaves, one is
