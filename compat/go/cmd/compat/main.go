@@ -266,7 +266,7 @@ func runClient(c client, root, fjord, bin, python, dir string, timeout time.Dura
 	// Scenario 4 on the same broker.
 	groupStart := time.Now()
 	report := check.NewReport(prefixWriter{os.Stdout})
-	runGroupScenario(member, env, dir, main, report)
+	runGroupScenario(c.name, member, env, dir, main, report)
 	for _, r := range groupResults(report) {
 		res.results = append(res.results, r)
 	}
