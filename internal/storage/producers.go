@@ -138,6 +138,11 @@ func lastSequence(h *record.Header) int32 { return nextSequence(h.BaseSequence, 
 // producers is a log's producer state, guarded by Log.mu.
 type producers struct {
 	m map[int64]*producerEntry
+	// savedAt is the offset of a snapshot file known to hold exactly
+	// this state, -1 if none: a close at that offset need not write it
+	// again (thousands of idle partitions stop and start without
+	// thousands of file writes).
+	savedAt int64
 }
 
 // update records a written batch, whatever its origin.
@@ -148,6 +153,7 @@ func (p *producers) update(h *record.Header) {
 	if p.m == nil {
 		p.m = map[int64]*producerEntry{}
 	}
+	p.savedAt = -1
 	e := p.m[h.ProducerID]
 	if e == nil {
 		e = &producerEntry{epoch: h.ProducerEpoch}
@@ -202,6 +208,7 @@ func (p *producers) expire(now, maxAgeMs int64) {
 	for id, e := range p.m {
 		if lb := e.last(); lb == nil || now-lb.maxTimestamp > maxAgeMs {
 			delete(p.m, id)
+			p.savedAt = -1
 		}
 	}
 }
@@ -310,9 +317,18 @@ func (l *Log) snapshotOffsets() ([]int64, error) {
 	return out, nil
 }
 
-// writeSnapshotLocked writes the producer state as of the log end offset.
+// writeSnapshotLocked writes the producer state as of the log end offset,
+// unless a snapshot there already holds it.
 func (l *Log) writeSnapshotLocked() error {
-	return vfs.WriteFileAtomic(l.env.fs, l.snapshotPath(l.leo.Load()), l.producers.encode())
+	leo := l.leo.Load()
+	if l.producers.savedAt == leo {
+		return nil
+	}
+	if err := vfs.WriteFileAtomic(l.env.fs, l.snapshotPath(leo), l.producers.encode()); err != nil {
+		return err
+	}
+	l.producers.savedAt = leo
+	return nil
 }
 
 // pruneSnapshotsLocked removes snapshots below the first segment (the log
@@ -342,7 +358,7 @@ func (l *Log) loadProducersLocked() error {
 	if err != nil {
 		return err
 	}
-	l.producers.m = nil
+	l.producers.m, l.producers.savedAt = nil, -1
 	from := int64(-1)
 	for i := len(offs) - 1; i >= 0; i-- {
 		off := offs[i]
@@ -366,6 +382,7 @@ func (l *Log) loadProducersLocked() error {
 		}
 	}
 	if from == leo {
+		l.producers.savedAt = leo
 		return nil
 	}
 	segs := l.segments()

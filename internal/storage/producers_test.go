@@ -272,3 +272,36 @@ func FuzzDecodeSnapshot(f *testing.F) {
 		}
 	})
 }
+
+// An idle log's close does not rewrite a snapshot that already holds its
+// state; a log that changed does write one.
+func TestCloseRewritesOnlyChangedSnapshots(t *testing.T) {
+	h := newHarness(t, 1)
+	l := h.log(tp0)
+	mustAppend(t, l, idemBatch(t, 3, 0, 0, 2, h.clock.Ms()))
+	h.reopen()
+	path := filepath.Join(h.log(tp0).Dir(), segmentName(2)+snapshotSuffix)
+	before, err := os.Stat(path)
+	if err != nil {
+		t.Fatalf("no snapshot at the log end after a clean close: %v", err)
+	}
+	os.Chtimes(path, before.ModTime().Add(-time.Hour), before.ModTime().Add(-time.Hour))
+	h.reopen() // idle: nothing to write
+	if after, err := os.Stat(path); err != nil || !after.ModTime().Before(before.ModTime()) {
+		t.Fatalf("an unchanged snapshot was rewritten (%v)", err)
+	}
+	l = h.log(tp0)
+	mustAppend(t, l, idemBatch(t, 3, 0, 2, 1, h.clock.Ms()))
+	h.reopen()
+	l = h.log(tp0)
+	if _, err := os.Stat(filepath.Join(l.Dir(), segmentName(3)+snapshotSuffix)); err != nil {
+		t.Fatalf("no snapshot after a change: %v", err)
+	}
+	_, err = clientAppend(t, l, idemBatch(t, 3, 0, 2, 1, h.clock.Ms()))
+	if err != nil {
+		t.Fatalf("retry after restarts: %v", err)
+	}
+	if l.LogEndOffset() != 3 {
+		t.Fatalf("retry written: log end %d", l.LogEndOffset())
+	}
+}

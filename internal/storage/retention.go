@@ -336,7 +336,7 @@ func (l *Log) truncateFullyAndStartAtLocked(offset int64) error {
 	l.logStart.Store(offset)
 	l.hw.Store(offset)
 	l.recoveryPoint.Store(offset)
-	l.producers.m = nil
+	l.producers.m, l.producers.savedAt = nil, -1
 	l.pruneSnapshotsLocked(-1)
 	if l.env.logStartMoved != nil {
 		l.env.logStartMoved()
