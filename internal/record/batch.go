@@ -181,6 +181,10 @@ func Checksum(batch []byte) uint32 {
 	return crc32.Checksum(batch[posAttributes:], crcTable)
 }
 
+// CRC32C is the CRC-32C (Castagnoli) of b: the checksum Kafka uses for
+// batches and for the files that carry one (producer snapshots).
+func CRC32C(b []byte) uint32 { return crc32.Checksum(b, crcTable) }
+
 // Check validates the framing of the batch at the start of b: a complete
 // header with magic 2, a length within b and no larger than maxSize (0: no
 // limit), a matching CRC, a known codec, and a record count that fits in the

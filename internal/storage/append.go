@@ -270,7 +270,6 @@ func (l *Log) rollLocked(base int64, now int64) (*segment, error) {
 	if err := l.writeSnapshotLocked(); err != nil {
 		l.env.logger.Warn("writing a producer snapshot", "dir", l.dir, "err", err)
 	}
-	l.pruneSnapshotsLocked(math.MaxInt64)
 	old.ixr.maybeAddTime(old.base, old.timeIdx.Load())
 	old.maxTS.Store(old.ixr.maxTS)
 	old.maxTSOffset.Store(old.ixr.maxTSOffset)

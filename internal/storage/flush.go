@@ -105,9 +105,7 @@ func (l *Log) close() error {
 		if err == nil {
 			// Opening after a clean close then reads the producer
 			// state instead of replaying batch headers.
-			if err = l.writeSnapshotLocked(); err == nil {
-				l.pruneSnapshotsLocked(l.leo.Load())
-			}
+			err = l.writeSnapshotLocked()
 		}
 		if err == nil && l.dirNeedsSync.Swap(false) {
 			err = l.env.fs.SyncDir(l.dir)

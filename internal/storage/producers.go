@@ -4,7 +4,6 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
-	"hash/crc32"
 	"math"
 	"path/filepath"
 	"slices"
@@ -252,15 +251,13 @@ func (p *producers) encode() []byte {
 		binary.BigEndian.PutUint64(b[38:], math.MaxUint64) // currentTxnFirstOffset -1
 		b = b[snapshotEntrySize:]
 	}
-	binary.BigEndian.PutUint32(buf[2:], crc32.Checksum(buf[6:], castagnoli))
+	binary.BigEndian.PutUint32(buf[2:], record.CRC32C(buf[6:]))
 	return buf
 }
 
-var castagnoli = crc32.MakeTable(crc32.Castagnoli)
-
 func decodeSnapshot(buf []byte) (map[int64]*producerEntry, error) {
 	if len(buf) < snapshotHeader || binary.BigEndian.Uint16(buf) != snapshotVersion ||
-		binary.BigEndian.Uint32(buf[2:]) != crc32.Checksum(buf[6:], castagnoli) {
+		binary.BigEndian.Uint32(buf[2:]) != record.CRC32C(buf[6:]) {
 		return nil, errSnapshotCorrupt
 	}
 	n := int(binary.BigEndian.Uint32(buf[6:]))

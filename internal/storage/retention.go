@@ -44,6 +44,7 @@ func (l *Log) setLogStartLocked(offset int64) error {
 // retention.bytes (with cleanup.policy=delete) or the log start offset have
 // left behind, oldest first, and returns how many it deleted. The active
 // segment is never deleted, nor anything at or past the high watermark.
+// Idempotent producers silent for producer.id.expiration.ms are forgotten.
 func (l *Log) EnforceRetention() int {
 	l.mu.Lock()
 	defer l.mu.Unlock()
@@ -52,14 +53,6 @@ func (l *Log) EnforceRetention() int {
 	}
 	cfg := l.cfg.Load()
 	l.producers.expire(l.env.nowMs(), cfg.ProducerIDExpirationMs)
-	n := l.enforceRetentionLocked(cfg)
-	if n > 0 {
-		l.pruneSnapshotsLocked(math.MaxInt64)
-	}
-	return n
-}
-
-func (l *Log) enforceRetentionLocked(cfg *Config) int {
 	n := l.deleteSegmentsLocked(func(s, next *segment) bool { return next.base <= l.logStart.Load() }, "log start offset")
 	if !cfg.Delete {
 		return n
@@ -118,6 +111,7 @@ func (l *Log) deleteSegmentsLocked(pred func(s, next *segment) bool, reason stri
 		l.env.logger.Info("deleting segment", "segment", s.path(logSuffix), "reason", reason)
 		l.retireLocked(s)
 	}
+	l.pruneSnapshotsLocked(math.MaxInt64) // those below the new first segment
 	return k
 }
 
